@@ -1,0 +1,39 @@
+# janus1: two commands set everything up (see README "Quick start").
+#   make run   -> creates .venv if missing, installs janus1, runs `janus1 study`
+#   make test  -> creates .venv if missing, installs janus1 + test comparators, runs pytest
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install -q -c constraints.txt
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test install install-test bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) -e '.[test]'
+	# comparators: transformers + torch (CPU wheel on disk), llama-cpp-python (builds ~7 min)
+	$(PIP) -e '.[compare]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: $(VENV)/.installed
+	$(VENV)/bin/janus1 study
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

@@ -1,0 +1,1 @@
+"""One module per ``janus1`` sub-command; each defines ``command``."""

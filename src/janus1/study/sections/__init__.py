@@ -1,0 +1,1 @@
+"""One module per study section; each defines ``SECTION``."""
