@@ -59,7 +59,7 @@ def load_preset(kind: str, name: str, *, _seen: tuple[str, ...] = ()) -> dict[st
             raise InputError(f"preset {kind}/{key}: circular extends {base_name!r}")
         base = load_preset(kind, base_name, _seen=(*_seen, key))
         data = _merge(base, data)
-    data.setdefault("name", key)
+    data["name"] = key
     return data
 
 
