@@ -1,0 +1,103 @@
+"""A model checkpoint: its spec, its float32 weights and its tokenizer, from any format.
+
+``load_checkpoint(model, tokenizer=None)`` accepts:
+
+- ``stories260k``: the shipped stories260K llama2.c checkpoint with ``tok512.bin``;
+- ``sanity``: the fixed-point package's sanity model (``janus1.decoder.sanity``);
+- a llama2.c ``.bin``: the tokenizer is ``tokenizer=`` or, beside the checkpoint,
+  ``tokenizer.bin`` or any single ``tok*.bin``;
+- a ``.gguf``: the tokenizer inside it (unless ``tokenizer=`` is given);
+- a Hugging Face folder: ``tokenizer.model`` (SentencePiece) or ``tokenizer.bin``
+  inside it (unless ``tokenizer=`` is given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import FormatError, InputError
+from ..models import asset_path
+from ..models.spec import ModelSpec
+from ..models.tokenizer import Tokenizer, load_tokenizer
+from ..models.weights import Weights, load_spec_and_weights
+
+__all__ = ["Checkpoint", "load_checkpoint", "SHIPPED"]
+
+# Name -> shipped files (model, tokenizer), under janus1/assets.
+SHIPPED = {"stories260k": (("stories260K", "stories260K.bin"), ("stories260K", "tok512.bin"))}
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A loaded model: architecture, weights and tokenizer."""
+
+    spec: ModelSpec
+    weights: Weights
+    tokenizer: Tokenizer | None = None
+    source: str = ""          # where it was read from
+
+    def require_tokenizer(self) -> Tokenizer:
+        """The tokenizer, or InputError when the checkpoint has none."""
+        if self.tokenizer is None:
+            raise InputError(f"{self.source or self.spec.name}: no tokenizer found; pass --tokenizer")
+        return self.tokenizer
+
+
+def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> Checkpoint:
+    """Load a checkpoint by shipped name or path (see the module docstring).
+
+    Raises:
+        InputError: unknown name or missing path, or no tokenizer where one is needed.
+        FormatError: truncated or corrupt model or tokenizer file.
+    """
+    name = str(model)
+    if name.lower() == "sanity":
+        try:
+            from .sanity import sanity_checkpoint
+        except ImportError:
+            raise InputError("model 'sanity' needs the fixed-point package") from None
+        return sanity_checkpoint(seed=0)
+    if name.lower() in SHIPPED and not Path(name).exists():
+        mparts, tparts = SHIPPED[name.lower()]
+        p = asset_path(*mparts)
+        tok_path: Path | None = Path(tokenizer) if tokenizer else asset_path(*tparts)
+    else:
+        p = Path(name)
+        if not p.exists():
+            raise InputError(f"{p}: no such model file or folder (or shipped name: "
+                             f"{', '.join(SHIPPED)}, sanity)")
+        tok_path = Path(tokenizer) if tokenizer else _find_tokenizer(p)
+    spec, weights = load_spec_and_weights(p)
+    tok = None
+    if tok_path is not None:
+        tok = load_tokenizer(tok_path, vocab_size=spec.vocab_size)
+    elif _is_gguf(p):
+        tok = load_tokenizer(p, vocab_size=spec.vocab_size)
+    return Checkpoint(spec=spec, weights=weights, tokenizer=tok, source=str(p))
+
+
+def _is_gguf(p: Path) -> bool:
+    if p.is_dir():
+        return False
+    with p.open("rb") as fh:
+        return fh.read(4) == b"GGUF"
+
+
+def _find_tokenizer(p: Path) -> Path | None:
+    if p.is_dir():
+        for n in ("tokenizer.model", "tokenizer.bin"):
+            if (p / n).is_file():
+                return p / n
+        return None
+    if _is_gguf(p):
+        return None  # the tokenizer inside the GGUF
+    if (p.parent / "tokenizer.bin").is_file():
+        return p.parent / "tokenizer.bin"
+    cands = sorted(p.parent.glob("tok*.bin"))
+    if len(cands) == 1:
+        return cands[0]
+    if len(cands) > 1:
+        raise FormatError(f"{p}: several tokenizers beside it ({', '.join(c.name for c in cands)}); "
+                          "pass --tokenizer")
+    return None

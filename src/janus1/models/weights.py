@@ -1,0 +1,301 @@
+"""Model weights as float32 numpy arrays, in llama2.c's naming and layout.
+
+``load_weights(src)`` reads any of:
+
+- a llama2.c checkpoint ``.bin``: the float "version 0" legacy layout, the ``ak42``
+  version 1 (float32) and version 2 (Q8_0, dequantized here) exports
+  (karpathy/llama2.c ``export.py``);
+- a GGUF file with F32, F16, BF16, Q8_0 or Q4_0 tensors (llama.cpp's ``ggml`` block
+  formats, dequantized with the ``gguf`` package, llama.cpp's own Python reader);
+- a Hugging Face folder (``config.json`` + ``model.safetensors``), Llama family.
+
+Every matrix is stored ``[out, in]`` (row = output channel), as in run.c, so that
+``y = W @ x``. RoPE layout is a property of the checkpoint format, recorded in the
+ModelSpec (``rope_layout``): llama2.c and GGUF files rotate adjacent pairs, Hugging
+Face folders rotate split halves (``rotate_half``); weights are never permuted here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FormatError, InputError
+from . import load_spec
+from .spec import ModelSpec
+
+__all__ = ["Weights", "load_weights", "load_spec_and_weights", "GGUF_SUPPORTED_TYPES"]
+
+# GGML tensor types this reader dequantizes (names as in gguf.GGMLQuantizationType).
+GGUF_SUPPORTED_TYPES = ("F32", "F16", "BF16", "Q8_0", "Q4_0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Weights:
+    """All parameters of a llama-architecture model, float32, llama2.c names.
+
+    Shapes (L = n_layers, q_dim = n_heads * head_size, kv_dim = n_kv_heads * head_size):
+    """
+
+    token_embedding: np.ndarray  # (vocab, dim)
+    rms_att: np.ndarray          # (L, dim)  attention RMSNorm gains
+    wq: np.ndarray               # (L, q_dim, dim)
+    wk: np.ndarray               # (L, kv_dim, dim)
+    wv: np.ndarray               # (L, kv_dim, dim)
+    wo: np.ndarray               # (L, dim, q_dim)
+    rms_ffn: np.ndarray          # (L, dim)  FFN RMSNorm gains
+    w1: np.ndarray               # (L, hidden, dim)  gate
+    w2: np.ndarray               # (L, dim, hidden)  down
+    w3: np.ndarray               # (L, hidden, dim)  up
+    rms_final: np.ndarray        # (dim,)
+    wcls: np.ndarray             # (vocab, dim)  the embedding itself when tied
+
+    @property
+    def tied(self) -> bool:
+        """True when the classifier is the token-embedding array."""
+        return self.wcls is self.token_embedding or bool(
+            self.wcls.shape == self.token_embedding.shape
+            and np.array_equal(self.wcls, self.token_embedding))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays by field name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def replace(self, **changes: np.ndarray) -> Weights:
+        """A copy with some arrays replaced."""
+        d = self.arrays()
+        d.update(changes)
+        return Weights(**d)
+
+    def check(self, spec: ModelSpec, source: str = "weights") -> None:
+        """Raise FormatError unless every array has the shape ``spec`` implies."""
+        L, d, h, v = spec.n_layers, spec.dim, spec.hidden_dim, spec.vocab_size
+        want = {
+            "token_embedding": (v, d), "rms_att": (L, d), "wq": (L, spec.q_dim, d),
+            "wk": (L, spec.kv_dim, d), "wv": (L, spec.kv_dim, d), "wo": (L, d, spec.q_dim),
+            "rms_ffn": (L, d), "w1": (L, h, d), "w2": (L, d, h), "w3": (L, h, d),
+            "rms_final": (d,), "wcls": (v, d),
+        }
+        for name, shape in want.items():
+            a = getattr(self, name)
+            if tuple(a.shape) != shape:
+                raise FormatError(f"{source}: tensor {name} has shape {tuple(a.shape)}, "
+                                  f"the model needs {shape}")
+            if not np.all(np.isfinite(a)):
+                raise FormatError(f"{source}: tensor {name} holds NaN or infinite values")
+
+
+def load_weights(src: str | Path) -> Weights:
+    """Read the weights of a llama2.c ``.bin``, a ``.gguf`` or a Hugging Face folder.
+
+    Args:
+        src: path of the checkpoint file or folder.
+
+    Returns:
+        float32 weights in llama2.c layout.
+
+    Raises:
+        InputError: missing path.
+        FormatError: truncated, corrupt or unsupported content.
+    """
+    return load_spec_and_weights(src)[1]
+
+
+def load_spec_and_weights(src: str | Path) -> tuple[ModelSpec, Weights]:
+    """Like :func:`load_weights`, also returning the ModelSpec read from the same file."""
+    p = Path(src)
+    if not p.exists():
+        raise InputError(f"{p}: no such file or folder")
+    spec = load_spec(p)
+    if spec.arch != "llama":
+        raise FormatError(f"{p}: only llama-architecture weights are supported, not {spec.arch}")
+    if p.is_dir():
+        w = _read_hf(p, spec)
+    else:
+        with p.open("rb") as fh:
+            magic = fh.read(4)
+        if magic == b"GGUF":
+            w = _read_gguf(p, spec)
+        else:
+            w = _read_llama2c(p)
+    w.check(spec, str(p))
+    return spec, w
+
+
+# ----------------------------------------------------------------------------
+# llama2.c .bin (export.py legacy_export / version1_export / version2_export)
+
+def _read_llama2c(p: Path) -> Weights:
+    from ._llama2c import read_llama2c_header
+
+    hdr = read_llama2c_header(p)  # validates the file size against the header
+    raw = np.fromfile(p, dtype=np.uint8)
+    L, d, h, v = hdr.n_layers, hdr.dim, hdr.hidden_dim, hdr.vocab_size
+    hs = hdr.head_size
+    q_dim, kv = hdr.n_heads * hs, hdr.kv_dim
+    off = hdr.data_offset
+
+    def f32(n: int) -> np.ndarray:
+        nonlocal off
+        a = raw[off:off + 4 * n].view("<f4").astype(np.float32)
+        off += 4 * n
+        return a
+
+    def q80(n: int) -> np.ndarray:
+        # one tensor: n int8 values, then n // group_size float32 scales (runq.c QuantizedTensor)
+        nonlocal off
+        gs = hdr.group_size
+        q = raw[off:off + n].view(np.int8).astype(np.float32)
+        off += n
+        s = raw[off:off + 4 * (n // gs)].view("<f4").astype(np.float32)
+        off += 4 * (n // gs)
+        return (q.reshape(-1, gs) * s[:, None]).reshape(-1)
+
+    if hdr.version == 0:
+        emb = f32(v * d).reshape(v, d)                     # (vocab, dim)
+        rms_att = f32(L * d).reshape(L, d)
+        wq = f32(L * q_dim * d).reshape(L, q_dim, d)
+        wk = f32(L * kv * d).reshape(L, kv, d)
+        wv = f32(L * kv * d).reshape(L, kv, d)
+        wo = f32(L * d * q_dim).reshape(L, d, q_dim)
+        rms_ffn = f32(L * d).reshape(L, d)
+        w1 = f32(L * h * d).reshape(L, h, d)
+        w2 = f32(L * d * h).reshape(L, d, h)
+        w3 = f32(L * h * d).reshape(L, h, d)
+        rms_final = f32(d)
+        off += 4 * hdr.seq_len * hs  # freq_cis_real + freq_cis_imag (unused, as in run.c)
+        wcls = emb if hdr.shared_classifier else f32(v * d).reshape(v, d)
+    elif hdr.version == 1:
+        rms_att = f32(L * d).reshape(L, d)
+        rms_ffn = f32(L * d).reshape(L, d)
+        rms_final = f32(d)
+        emb = f32(v * d).reshape(v, d)
+        wq = f32(L * q_dim * d).reshape(L, q_dim, d)
+        wk = f32(L * kv * d).reshape(L, kv, d)
+        wv = f32(L * kv * d).reshape(L, kv, d)
+        wo = f32(L * d * q_dim).reshape(L, d, q_dim)
+        w1 = f32(L * h * d).reshape(L, h, d)
+        w2 = f32(L * d * h).reshape(L, d, h)
+        w3 = f32(L * h * d).reshape(L, h, d)
+        wcls = emb if hdr.shared_classifier else f32(v * d).reshape(v, d)
+    else:
+        # version 2: float32 norms, then each matrix per layer as Q8_0 (int8 + scales)
+        rms_att = f32(L * d).reshape(L, d)
+        rms_ffn = f32(L * d).reshape(L, d)
+        rms_final = f32(d)
+        emb = q80(v * d).reshape(v, d)
+        wq = np.stack([q80(q_dim * d).reshape(q_dim, d) for _ in range(L)])
+        wk = np.stack([q80(kv * d).reshape(kv, d) for _ in range(L)])
+        wv = np.stack([q80(kv * d).reshape(kv, d) for _ in range(L)])
+        wo = np.stack([q80(d * q_dim).reshape(d, q_dim) for _ in range(L)])
+        w1 = np.stack([q80(h * d).reshape(h, d) for _ in range(L)])
+        w2 = np.stack([q80(d * h).reshape(d, h) for _ in range(L)])
+        w3 = np.stack([q80(h * d).reshape(h, d) for _ in range(L)])
+        wcls = emb if hdr.shared_classifier else q80(v * d).reshape(v, d)
+    if off != raw.size:  # read_llama2c_header checked the size; this guards the layout
+        raise FormatError(f"{p}: llama2.c layout read {off} of {raw.size} bytes")
+    return Weights(token_embedding=emb, rms_att=rms_att, wq=wq, wk=wk, wv=wv, wo=wo,
+                   rms_ffn=rms_ffn, w1=w1, w2=w2, w3=w3, rms_final=rms_final, wcls=wcls)
+
+
+# ----------------------------------------------------------------------------
+# GGUF (llama.cpp names: token_embd, blk.N.attn_q, ..., output_norm, output)
+
+def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
+    from ._gguf import open_gguf
+
+    reader = open_gguf(p)
+    tensors = {t.name: t for t in reader.tensors}
+
+    def get(name: str) -> np.ndarray:
+        t = tensors.get(name)
+        if t is None:
+            raise FormatError(f"{p}: GGUF lacks tensor {name}")
+        return _gguf_tensor(p, t)
+
+    L = spec.n_layers
+
+    def stack(key: str) -> np.ndarray:
+        return np.stack([get(f"blk.{i}.{key}.weight") for i in range(L)])
+
+    emb = get("token_embd.weight")
+    wcls = get("output.weight") if "output.weight" in tensors else emb
+    if wcls is not emb and np.array_equal(wcls, emb):
+        wcls = emb  # llama.cpp's llama2.c converter writes a shared classifier twice
+    return Weights(
+        token_embedding=emb, rms_att=stack("attn_norm"), wq=stack("attn_q"),
+        wk=stack("attn_k"), wv=stack("attn_v"), wo=stack("attn_output"),
+        rms_ffn=stack("ffn_norm"), w1=stack("ffn_gate"), w2=stack("ffn_down"),
+        w3=stack("ffn_up"), rms_final=get("output_norm.weight"), wcls=wcls)
+
+
+def _gguf_tensor(p: Path, t: object) -> np.ndarray:
+    """One GGUF tensor as float32, numpy shape = reversed ggml ``ne`` (rows = out)."""
+    import gguf
+
+    qtype = t.tensor_type  # type: ignore[attr-defined]
+    name = getattr(qtype, "name", str(qtype))
+    if name not in GGUF_SUPPORTED_TYPES:
+        raise FormatError(f"{p}: tensor {t.name} has GGML type {name}, "  # type: ignore[attr-defined]
+                          f"unsupported (supported: {', '.join(GGUF_SUPPORTED_TYPES)})")
+    shape = tuple(int(x) for x in reversed(list(t.shape)))  # type: ignore[attr-defined]
+    data = np.asarray(t.data)  # type: ignore[attr-defined]
+    try:
+        if name == "F32":
+            out = data.astype(np.float32)
+        elif name == "F16":
+            out = data.view(np.float16).astype(np.float32)
+        else:
+            out = np.asarray(gguf.quants.dequantize(data, qtype), dtype=np.float32)
+        return out.reshape(shape)
+    except (ValueError, TypeError) as exc:
+        raise FormatError(f"{p}: tensor {t.name}: cannot read {name} data: "  # type: ignore[attr-defined]
+                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                          ) from None
+
+
+# ----------------------------------------------------------------------------
+# Hugging Face folder (LlamaForCausalLM names, safetensors)
+
+def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise FormatError(f"{folder}: no *.safetensors file (pytorch .bin weights are not read)")
+    t: dict[str, np.ndarray] = {}
+    for f in files:
+        try:
+            t.update(load_file(str(f)))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise FormatError(f"{f}: corrupt or truncated safetensors: "
+                              f"{str(exc).splitlines()[0]}") from None
+
+    def get(name: str) -> np.ndarray:
+        a = t.get(name)
+        if a is None:
+            raise FormatError(f"{folder}: safetensors lack tensor {name}")
+        if a.dtype not in (np.float32, np.float16):
+            if str(a.dtype) == "bfloat16" or a.dtype == np.uint16:
+                raise FormatError(f"{folder}: tensor {name} is bfloat16; only float32/float16 "
+                                  "safetensors are read")
+            raise FormatError(f"{folder}: tensor {name} has dtype {a.dtype}")
+        return a.astype(np.float32)
+
+    L = spec.n_layers
+    pre = "model.layers"
+
+    def stack(key: str) -> np.ndarray:
+        return np.stack([get(f"{pre}.{i}.{key}.weight") for i in range(L)])
+
+    emb = get("model.embed_tokens.weight")
+    wcls = get("lm_head.weight") if "lm_head.weight" in t else emb
+    return Weights(
+        token_embedding=emb, rms_att=stack("input_layernorm"), wq=stack("self_attn.q_proj"),
+        wk=stack("self_attn.k_proj"), wv=stack("self_attn.v_proj"),
+        wo=stack("self_attn.o_proj"), rms_ffn=stack("post_attention_layernorm"),
+        w1=stack("mlp.gate_proj"), w2=stack("mlp.down_proj"), w3=stack("mlp.up_proj"),
+        rms_final=get("model.norm.weight"), wcls=wcls)
