@@ -22,7 +22,7 @@ from ..models.spec import ModelSpec
 from ..models.tokenizer import Tokenizer, load_tokenizer
 from ..models.weights import Weights, load_spec_and_weights
 
-__all__ = ["Checkpoint", "load_checkpoint", "SHIPPED"]
+__all__ = ["Checkpoint", "load_checkpoint", "make_decoder", "SHIPPED"]
 
 # Name -> shipped files (model, tokenizer), under janus1/assets.
 SHIPPED = {"stories260k": (("stories260K", "stories260K.bin"), ("stories260K", "tok512.bin"))}
@@ -101,3 +101,29 @@ def _find_tokenizer(p: Path) -> Path | None:
         raise FormatError(f"{p}: several tokenizers beside it ({', '.join(c.name for c in cands)}); "
                           "pass --tokenizer")
     return None
+
+
+def make_decoder(ckpt: Checkpoint, *, numerics: str = "float", weights: str = "none",
+                 kv: str = "none", batch: int = 1):  # type: ignore[no-untyped-def]
+    """A step decoder for ``ckpt``: the float reference (with optional weight and KV
+    quantization schemes) or the fixed-point decoder (``numerics="fixed"``).
+
+    Raises:
+        InputError: fixed-point numerics requested but not installed, or combined with
+            quantization schemes (the fixed-point decoder has its own numerics).
+    """
+    if numerics == "fixed":
+        if weights != "none" or kv != "none":
+            raise InputError("--weights/--kv apply to float numerics; the fixed-point decoder "
+                             "has its own formats")
+        try:
+            from .fixed_ref import FixedDecoder
+        except ImportError:
+            raise InputError("fixed-point numerics are not available (janus1.decoder.fixed_ref "
+                             "is missing)") from None
+        return FixedDecoder.from_checkpoint(ckpt)
+    if numerics != "float":
+        raise InputError(f"--numerics {numerics!r}: expected float or fixed")
+    from .float_ref import FloatDecoder
+
+    return FloatDecoder(ckpt.spec, ckpt.weights, weights_scheme=weights, kv_scheme=kv, batch=batch)

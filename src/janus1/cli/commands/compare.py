@@ -1,0 +1,72 @@
+"""``janus1 compare``: a quantized (or fixed-point) decoder against the float reference."""
+
+from __future__ import annotations
+
+import click
+
+from .._common import echo_json, json_option
+
+__all__ = ["command"]
+
+
+@click.command("compare")
+@click.argument("model")
+@click.option("--text", "text_path", required=True, help="Text file (e.g. wiki.test.raw).")
+@click.option("--tokenizer", default=None, help="Tokenizer file (default: beside/inside the model).")
+@click.option("--weights", "wscheme", default="none", show_default=True,
+              help="Weight quantization scheme of the compared decoder.")
+@click.option("--kv", "kvscheme", default="none", show_default=True,
+              help="KV-cache quantization scheme of the compared decoder.")
+@click.option("--numerics", type=click.Choice(["float", "fixed"]), default="float",
+              show_default=True, help="Compare the float (quantized) or the fixed-point decoder.")
+@click.option("--context", default=256, show_default=True, type=int, help="Window length in tokens.")
+@click.option("--stride", default=None, type=int, help="Sliding-window stride (default: llama.cpp).")
+@click.option("--max-tokens", default=16384, show_default=True, type=int,
+              help="Use only the first K tokens of the text (BOS included).")
+@click.option("--greedy-steps", default=256, show_default=True, type=int,
+              help="With --numerics fixed: greedy tokens compared against float.")
+@json_option
+def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvscheme: str,
+            numerics: str, context: int, stride: int | None, max_tokens: int,
+            greedy_steps: int, as_json: bool) -> None:
+    """Compare a decoder with the float reference on the same windows of --text:
+    perplexity of both, mean KL divergence, top-1/top-5 agreement, logit MSE."""
+    from rich.progress import Progress
+
+    from ...decoder.checkpoint import load_checkpoint, make_decoder
+    from ...decoder.evaluate import compare
+    from ...errors import InputError
+    from .perplexity import read_text
+
+    if max_tokens < 2:
+        raise InputError(f"--max-tokens must be at least 2, not {max_tokens}")
+    ckpt = load_checkpoint(model, tokenizer)
+    tok = ckpt.require_tokenizer()
+    ref = make_decoder(ckpt)
+    dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
+    ids = tok.encode(read_text(text_path), bos=True, max_tokens=max_tokens)
+    with Progress(transient=True, redirect_stdout=False) as prog:
+        task = prog.add_task("compare", total=None)
+        res = compare(ref, dec, ids, context=context, stride=stride, bos_id=tok.bos_id,
+                      progress=lambda d, n: prog.update(task, completed=d, total=n))
+    out = {"model": ckpt.source, "text": text_path, "numerics": numerics,
+           "weights": wscheme if numerics == "float" else None,
+           "kv": kvscheme if numerics == "float" else None, **res.to_dict()}
+    if numerics == "fixed":
+        try:
+            from ...decoder.fixed_eval import greedy_metrics
+        except ImportError:
+            raise InputError("fixed-point numerics are not available (janus1.decoder.fixed_eval "
+                             "is missing)") from None
+        out.update(greedy_metrics(make_decoder(ckpt), make_decoder(ckpt, numerics="fixed"),
+                                  steps=greedy_steps, bos_id=tok.bos_id))
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(f"protocol: {res.protocol}")
+    for k in ("ppl_reference", "ppl", "ppl_delta_pct", "kl_mean", "top1_agreement",
+              "top5_agreement", "logit_mse", "max_abs_logit_diff", "tokens"):
+        click.echo(f"{k:20s} {out[k]}")
+    for k, v in out.items():
+        if numerics == "fixed" and k.startswith("greedy"):
+            click.echo(f"{k:20s} {v}")

@@ -1,0 +1,58 @@
+"""``janus1 generate``: decode text from a checkpoint (greedy or sampled)."""
+
+from __future__ import annotations
+
+import click
+
+from .._common import echo_json, json_option
+
+__all__ = ["command"]
+
+
+@click.command("generate")
+@click.argument("model")
+@click.option("--tokenizer", default=None, help="Tokenizer file (default: beside/inside the model).")
+@click.option("--prompt", default="", help="Prompt text (default: empty, BOS only).")
+@click.option("--steps", default=256, show_default=True, type=int, help="Tokens to generate.")
+@click.option("--temperature", default=0.0, show_default=True, type=float,
+              help="0 = greedy (argmax).")
+@click.option("--topp", default=0.9, show_default=True, type=float,
+              help="Nucleus sampling threshold (temperature > 0).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Sampler seed.")
+@click.option("--numerics", type=click.Choice(["float", "fixed"]), default="float",
+              show_default=True, help="Float reference or fixed-point decoder.")
+@click.option("--weights", "wscheme", default="none", show_default=True,
+              help="Weight quantization scheme (float numerics), e.g. int8, int4:g32.")
+@click.option("--kv", "kvscheme", default="none", show_default=True,
+              help="KV-cache quantization scheme (float numerics), e.g. int8, int4:g8.")
+@json_option
+def command(model: str, tokenizer: str | None, prompt: str, steps: int, temperature: float,
+            topp: float, seed: int, numerics: str, wscheme: str, kvscheme: str,
+            as_json: bool) -> None:
+    """Generate text from MODEL (stories260k, sanity, a .bin, a .gguf or an HF folder).
+
+    Like llama2.c's run: BOS, the prompt, then STEPS tokens; stops early at BOS/EOS
+    or at the end of the context.
+    """
+    from ...decoder.checkpoint import load_checkpoint, make_decoder
+    from ...decoder.evaluate import generate
+    from ...decoder.float_ref import Sampler
+    from ...errors import InputError
+
+    if steps < 0:
+        raise InputError(f"--steps must be >= 0, not {steps}")
+    ckpt = load_checkpoint(model, tokenizer)
+    tok = ckpt.require_tokenizer()
+    dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
+    sampler = Sampler(temperature=temperature, topp=topp, seed=seed)
+    ids = tok.encode(prompt, bos=True)
+    res = generate(dec, ids, steps, sampler=sampler, stop_ids=(tok.bos_id, tok.eos_id))
+    text = tok.decode([tok.bos_id] + ids[1:] + res.token_ids)
+    if as_json:
+        echo_json({"model": ckpt.source, "numerics": numerics, "prompt": prompt,
+                   "prompt_ids": res.prompt_ids, "token_ids": res.token_ids, "text": text,
+                   "steps": len(res.token_ids), "temperature": temperature, "seed": seed,
+                   "tokens_per_s": res.tokens_per_s})
+        return
+    click.echo(text)
+    click.echo(f"[{len(res.token_ids)} tokens, {res.tokens_per_s:.0f} tokens/s]", err=True)

@@ -1,0 +1,80 @@
+"""``janus1 perplexity``: perplexity of a text under a checkpoint (llama.cpp protocol)."""
+
+from __future__ import annotations
+
+import click
+
+from .._common import echo_json, json_option
+
+__all__ = ["command", "read_text"]
+
+
+def read_text(path: str) -> str:
+    """The UTF-8 text of ``path`` (InputError with one line when unreadable)."""
+    from pathlib import Path
+
+    from ...errors import InputError
+
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"--text {p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--text {p}: cannot read as UTF-8 text: {exc}") from None
+
+
+@click.command("perplexity")
+@click.argument("model")
+@click.option("--text", "text_path", required=True, help="Text file (e.g. wiki.test.raw).")
+@click.option("--tokenizer", default=None, help="Tokenizer file (default: beside/inside the model).")
+@click.option("--context", default=256, show_default=True, type=int, help="Window length in tokens.")
+@click.option("--stride", default=None, type=int,
+              help="Sliding-window stride (default: llama.cpp's non-overlapping protocol).")
+@click.option("--max-tokens", default=None, type=int,
+              help="Use only the first K tokens of the text (BOS included).")
+@click.option("--weights", "wscheme", default="none", show_default=True,
+              help="Weight quantization scheme, e.g. int8, int4:g32, int8:asym:pot.")
+@click.option("--kv", "kvscheme", default="none", show_default=True,
+              help="KV-cache quantization scheme, e.g. int8, int4:g8, int4:channel.")
+@click.option("--numerics", type=click.Choice(["float", "fixed"]), default="float",
+              show_default=True, help="Float reference or fixed-point decoder.")
+@json_option
+def command(model: str, text_path: str, tokenizer: str | None, context: int,
+            stride: int | None, max_tokens: int | None, wscheme: str, kvscheme: str,
+            numerics: str, as_json: bool) -> None:
+    """Perplexity of the text in --text under MODEL.
+
+    Protocol (default, llama.cpp llama-perplexity): the whole text tokenized with one
+    BOS; non-overlapping windows of CONTEXT tokens whose first token is replaced by
+    BOS; only the second half of each window is scored.
+    """
+    from rich.progress import Progress
+
+    from ...decoder.checkpoint import load_checkpoint, make_decoder
+    from ...decoder.evaluate import perplexity
+    from ...errors import InputError
+
+    if max_tokens is not None and max_tokens < 2:
+        raise InputError(f"--max-tokens must be at least 2, not {max_tokens}")
+    ckpt = load_checkpoint(model, tokenizer)
+    tok = ckpt.require_tokenizer()
+    dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
+    ids = tok.encode(read_text(text_path), bos=True, max_tokens=max_tokens)
+    with Progress(transient=True, redirect_stdout=False) as prog:
+        task = prog.add_task("perplexity", total=None)
+        res = perplexity(dec, ids, context=context, stride=stride, bos_id=tok.bos_id,
+                         progress=lambda d, n: prog.update(task, completed=d, total=n))
+    out = {"model": ckpt.source, "text": text_path, "tokenizer": tok.source,
+           "numerics": numerics, "weights": dec.wscheme.text if hasattr(dec, "wscheme") else None,
+           "kv": dec.kvscheme.text if hasattr(dec, "kvscheme") else None,
+           "ppl": res.ppl, "nll": res.nll, "tokens": res.tokens, "text_tokens": len(ids),
+           "context": res.context, "stride": res.stride, "windows": res.windows,
+           "protocol": res.protocol}
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(f"protocol: {res.protocol}")
+    click.echo(f"tokenizer: {tok.source} ({len(ids)} tokens incl. one BOS)")
+    click.echo(f"perplexity {res.ppl:.4f}  (nll {res.nll:.5f} nats/token over {res.tokens} "
+               f"scored tokens, {res.windows} windows)")
