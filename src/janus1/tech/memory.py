@@ -21,7 +21,7 @@ node, see :class:`janus1.tech.nodes.NodeInfo.feature_nm`):
 * leakage (excluding refresh) at 300 K = ρ(cell, node) x Mb^(γ + γ2 ln Mb) x banks^q x
   e^(μ·[banks>1]): a per-bit device leakage per node (CACTI's ITRS device tables are not monotonic in
   node, so it is one coefficient per node) times bank overheads; below 22 nm it is
-  scaled from 22 nm by cell area x Vdd. Temperature: the subthreshold law
+  scaled from 22 nm by cell area x Vdd x a FinFET subthreshold-slope factor (1/13). Temperature: the subthreshold law
   (T/T0)² exp(Vth/(n k/q) (1/T0 - 1/T)) with Vth = 0.30 V, n = 1.5 (leakage roughly
   doubles every 25 °C; Roy et al., Proc. IEEE 2003, eq. 2).
 * refresh = bits x e_ref / t_ret(T): e_ref per bit = r x (λ/45)^r1 (bit-line charge
@@ -146,6 +146,14 @@ def retention_us(cell: str, node: NodeInfo, temperature_c: float | None) -> floa
     return base * 2.0 ** (-(temperature_c - spec) / 10.0)
 
 
+# FinFET/GAA nodes (below 22 nm here; CACTI's 22 nm is a planar ITRS device): the
+# subthreshold swing drops from about 95 mV/dec (planar HP) to about 70 mV/dec
+# [P: Auth et al., VLSI 2012, Intel 22 nm tri-gate], so at the same Vth (0.30 V) the
+# off current falls by 10^(0.30/0.070 - 0.30/0.095) = 13x. This puts a 3 nm HD SRAM
+# at about 0.3 nW/bit (itrs-hp, 27 °C), inside the 0.1-1 nW/bit typical range that
+# ANCHORS.md states.
+_FINFET_LEAK_FACTOR = 10.0 ** (_VTH_V / 0.095 - _VTH_V / 0.070)
+
 _LMB_LO, _LMB_HI = math.log(0.524288), math.log(536.870912)  # 64 KiB .. 64 MiB in Mb
 
 
@@ -171,7 +179,8 @@ def _leak_log_density(cell: str, node: NodeInfo) -> float:
     if n < known[0]:                       # below the fitted range: scale by cell and V
         ref = NODES[known[0]]
         a_ref = cell_area_um2(cell, ref)[0]
-        return table[known[0]] + math.log(a_cell / a_ref * node.vdd_v / ref.vdd_v)
+        fin = _FINFET_LEAK_FACTOR if n < 22 else 1.0
+        return table[known[0]] + math.log(a_cell / a_ref * node.vdd_v / ref.vdd_v * fin)
     if n > known[-1]:                      # above: same rule
         ref = NODES[known[-1]]
         a_ref = cell_area_um2(cell, ref)[0]

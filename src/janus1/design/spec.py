@@ -1,0 +1,246 @@
+"""DesignSpec: a whole accelerator (compute tiles, memory tiers, clock, package) from TOML.
+
+A design is a frozen dataclass built by :func:`janus1.config.from_dict` from a preset
+(``src/janus1/presets/designs/<name>.toml``) or a file, with ``--set key=value``
+overrides applied first. Every number in a preset carries its source in a comment or a
+``source`` string. Validation happens on construction: negative sizes, unknown
+technologies, cells or nodes, and tiers that cannot exist (larger than a
+reticle-limited die) raise :class:`~janus1.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pathlib import Path
+from typing import Any
+
+from ..config import apply_overrides, from_dict, load_toml
+from ..errors import ConfigError, InputError
+from ..presets import load_preset, preset_names
+from ..tech.cells import check_cell
+from ..tech.memory import RETICLE_LIMIT_MM2, MacroResult, macro
+from ..tech.nodes import NodeInfo, parse_node
+from ..tech.thermal import PackageSpec, load_package
+from ..tech.tile import TILE_PRECISIONS, macs_per_pe_cycle
+from ..workload.device import DeviceSpec, MemoryTier
+
+__all__ = ["ComputeSpec", "TierSpec", "ClaimsSpec", "DesignSpec", "load_design",
+           "design_presets"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComputeSpec:
+    """The compute fabric: ``tiles`` systolic arrays of ``rows x cols`` PEs."""
+
+    tiles: int                       # number of tiles
+    rows: int                        # PE rows per tile
+    cols: int                        # PE columns per tile
+    dataflow: str = "os"             # os | ws | is
+    precisions: list[str] = field(default_factory=lambda: ["int8", "int4"])  # modes the PE supports
+    pe_area_um2_28nm: float = 1212.0  # one INT8 PE with its share of the array at 28 nm (see presets)
+    fp16_area_factor: float = 2.0    # PE area multiplier when fp16 is among the precisions
+    utilization: float = 1.0         # fraction of peak the workload's compute reaches
+
+    def __post_init__(self) -> None:
+        for f in ("tiles", "rows", "cols"):
+            v = getattr(self, f)
+            if v <= 0:
+                raise ConfigError(f"compute.{f} must be positive, not {v}")
+        if self.dataflow not in ("os", "ws", "is"):
+            raise ConfigError(f"compute.dataflow: unknown dataflow {self.dataflow!r} "
+                              f"(known: os, ws, is)")
+        for p in self.precisions:
+            if p not in TILE_PRECISIONS:
+                raise ConfigError(f"compute.precisions: unknown precision {p!r} "
+                                  f"(known: {', '.join(TILE_PRECISIONS)})")
+        if self.pe_area_um2_28nm <= 0 or self.fp16_area_factor <= 0:
+            raise ConfigError("compute: PE area must be positive")
+        if not 0 < self.utilization <= 1:
+            raise ConfigError(f"compute.utilization must be in (0, 1], not {self.utilization}")
+
+    @property
+    def macs(self) -> int:
+        """PEs in all tiles."""
+        return self.tiles * self.rows * self.cols
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TierSpec:
+    """One memory tier, fastest first. On-chip tiers are modelled macros; ``offchip``
+    tiers (LPDDR, HBM) are given by capacity, bandwidth and energy per bit."""
+
+    name: str
+    tech: str                          # sram | edram | mram | offchip
+    capacity_bytes: int
+    cell: str | None = None            # CACTI cell name (default: the technology's)
+    banks: int = 1                     # independent banks (macros)
+    block_bytes: int = 64              # bytes per access
+    bandwidth_bytes_per_s: float | None = None  # default: banks x block x clock / latency cycles
+    energy_pj_per_bit: float | None = None      # offchip only: access energy incl. interface
+    phy_area_mm2: float = 0.0          # offchip only: the PHY/controller on the die
+    phy_power_w: float = 0.0           # offchip only: PHY static power
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.capacity_bytes <= 0:
+            raise ConfigError(f"tier {self.name}: capacity must be positive, "
+                              f"not {self.capacity_bytes}")
+        if self.banks <= 0 or self.block_bytes <= 0:
+            raise ConfigError(f"tier {self.name}: banks and block_bytes must be positive")
+        if self.bandwidth_bytes_per_s is not None and self.bandwidth_bytes_per_s <= 0:
+            raise ConfigError(f"tier {self.name}: bandwidth must be positive")
+        if self.tech == "offchip":
+            if self.energy_pj_per_bit is None or self.energy_pj_per_bit <= 0:
+                raise ConfigError(f"tier {self.name}: an offchip tier needs a positive "
+                                  f"energy_pj_per_bit")
+            if self.bandwidth_bytes_per_s is None:
+                raise ConfigError(f"tier {self.name}: an offchip tier needs a bandwidth")
+            if self.phy_area_mm2 < 0 or self.phy_power_w < 0:
+                raise ConfigError(f"tier {self.name}: PHY area and power must be >= 0")
+        else:
+            try:
+                check_cell(self.tech, self.cell)
+            except ConfigError as exc:
+                raise ConfigError(f"tier {self.name}: {exc}") from None
+
+    @property
+    def on_chip(self) -> bool:
+        """Whether the tier is a modelled on-die macro."""
+        return self.tech != "offchip"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimsSpec:
+    """What the design's authors claim, to be checked (all optional)."""
+
+    source: str = ""
+    area_mm2: float | None = None
+    power_w: float | None = None
+    tops: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesignSpec:
+    """A whole accelerator design."""
+
+    name: str
+    source: str                         # citation for every number
+    node: str                           # process node, e.g. "3nm"
+    clock_hz: float                     # compute and on-chip memory clock
+    compute: ComputeSpec
+    tiers: list[TierSpec]
+    package: str = "fcbga-21mm"         # package preset name
+    ambient_c: float = 45.0             # ambient temperature for the junction solve
+    other_area_mm2: float = 0.0         # control, NoC, I/O ring beyond the modelled blocks
+    other_power_w: float = 0.0          # power of those
+    notes: list[str] = field(default_factory=list)
+    claims: ClaimsSpec = field(default_factory=ClaimsSpec)
+
+    def __post_init__(self) -> None:
+        parse_node(self.node, what=f"design {self.name}: node")
+        if self.clock_hz <= 0:
+            raise ConfigError(f"design {self.name}: clock must be positive")
+        if not self.tiers:
+            raise ConfigError(f"design {self.name}: needs at least one memory tier")
+        if self.other_area_mm2 < 0 or self.other_power_w < 0:
+            raise ConfigError(f"design {self.name}: other_area/other_power must be >= 0")
+        names = [t.name for t in self.tiers]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"design {self.name}: tier names must be unique")
+        load_package(self.package)
+        total = 0.0
+        for t, m in zip(self.tiers, self.macros):
+            if m is None:
+                continue
+            if m.area_mm2 > RETICLE_LIMIT_MM2:
+                raise ConfigError(f"design {self.name}: tier {t.name} ({t.capacity_bytes} B "
+                                  f"of {m.cell} at {self.node}) needs {m.area_mm2:.0f} mm², "
+                                  f"more than a reticle-limited die ({RETICLE_LIMIT_MM2:.0f} mm²)")
+            total += m.area_mm2
+        if total > RETICLE_LIMIT_MM2:
+            raise ConfigError(f"design {self.name}: on-chip memories need {total:.0f} mm², "
+                              f"more than a reticle-limited die ({RETICLE_LIMIT_MM2:.0f} mm²)")
+
+    @property
+    def node_info(self) -> NodeInfo:
+        """The process node."""
+        return parse_node(self.node)
+
+    @property
+    def package_spec(self) -> PackageSpec:
+        """The package preset."""
+        return load_package(self.package)
+
+    @property
+    def macros(self) -> list[MacroResult | None]:
+        """The on-chip tiers as modelled macros at 27 °C (None for offchip tiers)."""
+        return [self.macro(t) for t in self.tiers]
+
+    def macro(self, tier: TierSpec, temperature_c: float = 27.0) -> MacroResult | None:
+        """One tier as a macro at ``temperature_c`` (None for an offchip tier)."""
+        if not tier.on_chip:
+            return None
+        return macro(tier.tech, tier.capacity_bytes, self.node, cell=tier.cell,
+                     banks=tier.banks, block_bytes=tier.block_bytes,
+                     temperature_c=temperature_c)
+
+    def tier_bandwidth(self, tier: TierSpec) -> float:
+        """Bytes per second a tier delivers (given, or banks x block per access time)."""
+        if tier.bandwidth_bytes_per_s is not None:
+            return tier.bandwidth_bytes_per_s
+        m = self.macro(tier)
+        assert m is not None
+        cycles = max(1.0, -(-m.latency_ns * self.clock_hz // 1e9))
+        return tier.banks * tier.block_bytes * self.clock_hz / cycles
+
+    def peak_ops_per_s(self) -> dict[str, float]:
+        """Peak operations per second per supported precision (1 MAC = 2 ops)."""
+        return {p: self.compute.macs * self.clock_hz * 2.0 * macs_per_pe_cycle(p)
+                for p in self.compute.precisions}
+
+    def device(self) -> DeviceSpec:
+        """The roofline view: peak ops per precision and the tiers, fastest first."""
+        tiers = tuple(MemoryTier(name=t.name, capacity_bytes=t.capacity_bytes,
+                                 bandwidth_bytes_per_s=self.tier_bandwidth(t),
+                                 source=t.source or self.source)
+                      for t in self.tiers)
+        return DeviceSpec(name=self.name, source=self.source,
+                          peak_ops_per_s=self.peak_ops_per_s(), tiers=tiers,
+                          notes=tuple(self.notes))
+
+
+def design_presets() -> list[str]:
+    """Names of the shipped design presets."""
+    return preset_names("designs")
+
+
+def load_design(src: str | Path, overrides: Sequence[str] = ()) -> DesignSpec:
+    """A DesignSpec from a preset name or a TOML file, with ``key=value`` overrides.
+
+    Raises:
+        InputError: unknown preset or missing file.
+        ConfigError: a malformed or impossible design.
+    """
+    s = str(src)
+    data: dict[str, Any]
+    p = Path(s)
+    if s.lower() in design_presets():
+        data = load_preset("designs", s)
+        where = f"design {s.lower()}"
+    elif p.suffix == ".toml" or "/" in s:
+        if not p.exists():
+            raise InputError(f"{s}: no such file")
+        data = load_toml(p)
+        data.setdefault("name", p.stem)
+        where = str(p)
+    else:
+        raise InputError(f"unknown design {s!r} (known: {', '.join(design_presets())})")
+    if overrides:
+        data = apply_overrides(data, list(overrides))
+    return from_dict(DesignSpec, data, source=where)
+
+
+
+
