@@ -53,8 +53,8 @@ class StepDecoder(Protocol):
 
 def rmsnorm(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
     """RMSNorm over the last axis: w * x / sqrt(mean(x^2) + eps) (run.c ``rmsnorm``)."""
-    ss = np.mean(x * x, axis=-1, keepdims=True, dtype=np.float32) + np.float32(eps)
-    return w * (x * (np.float32(1.0) / np.sqrt(ss)))
+    ss = np.add.reduce(x * x, axis=-1, keepdims=True) * np.float32(1.0 / x.shape[-1])
+    return w * (x * (np.float32(1.0) / np.sqrt(ss + np.float32(eps))))
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -134,6 +134,14 @@ class FloatDecoder:
         self.batch = int(batch)
         self.max_seq_len = int(max_seq_len or spec.seq_len)
         self.cos, self.sin = rope_tables(spec, self.max_seq_len)   # (max_seq_len, hs/2)
+        # Step path, interleaved layout: adjacent pairs are complex numbers, so RoPE of
+        # all query and key heads is one complex multiply by e^(i*pos*freq); the query
+        # part also carries the attention scale 1/sqrt(head_size).
+        rot = (self.cos + 1j * self.sin).astype(np.complex64)      # (max_seq_len, hs/2)
+        qscale = np.float32(1.0 / np.sqrt(spec.head_size))
+        self._rot_qk = np.concatenate([np.tile(rot, spec.n_heads) * qscale,
+                                       np.tile(rot, spec.n_kv_heads)], axis=1)
+        # (max_seq_len, (q_dim + kv_dim) / 2) complex64
         # ---- run state: the KV cache ----
         L, B, T = spec.n_layers, self.batch, self.max_seq_len
         self.key_cache = np.zeros((L, B, spec.n_kv_heads, T, spec.head_size), np.float32)
@@ -178,17 +186,25 @@ class FloatDecoder:
                               "in the teacher-forced (batched) path only")
         hs, nkv, rep = p.head_size, p.n_kv_heads, p.n_rep
         qd, kvd = p.q_dim, p.kv_dim
+        interleaved = p.rope_layout == "interleaved"
         cos, sin = self.cos[pos], self.sin[pos]                     # (hs/2,)
+        rot = self._rot_qk[pos]                                     # ((q_dim + kv_dim)/2,)
+        scale = np.float32(1.0 / np.sqrt(hs))
         x = w.token_embedding[tokens]                               # (B, dim)
         for l in range(p.n_layers):
             # ---- attention ----
             xb = rmsnorm(x, w.rms_att[l], p.norm_eps)               # (B, dim)
             qkv = xb @ f.wqkv[l].T                                  # (B, q_dim + 2 kv_dim)
-            q = qkv[:, :qd].reshape(B, p.n_heads, hs)               # (B, n_heads, hs)
-            k = qkv[:, qd:qd + kvd].reshape(B, nkv, hs)             # (B, n_kv, hs)
+            if interleaved:   # RoPE as one complex multiply; q also scaled by 1/sqrt(hs)
+                qk = (qkv[:, :qd + kvd].view(np.complex64) * rot).view(np.float32)
+                q = qk[:, :qd].reshape(B, p.n_heads, hs)            # (B, n_heads, hs)
+                k = qk[:, qd:].reshape(B, nkv, hs)                  # (B, n_kv, hs)
+            else:
+                q = apply_rope(qkv[:, :qd].reshape(B, p.n_heads, hs), cos, sin,
+                               p.rope_layout) * scale               # (B, n_heads, hs)
+                k = apply_rope(qkv[:, qd:qd + kvd].reshape(B, nkv, hs), cos, sin,
+                               p.rope_layout)                       # (B, n_kv, hs)
             v = qkv[:, qd + kvd:].reshape(B, nkv, hs)               # (B, n_kv, hs)
-            q = apply_rope(q, cos, sin, p.rope_layout)
-            k = apply_rope(k, cos, sin, p.rope_layout)
             if not self.kvscheme.is_none:   # per token: one scale per (group of) kv_dim row
                 k = fake_quant(k.reshape(B, kvd), self.kvscheme).reshape(B, nkv, hs)
                 v = fake_quant(v.reshape(B, kvd), self.kvscheme).reshape(B, nkv, hs)
@@ -197,8 +213,7 @@ class FloatDecoder:
             kc = self.key_cache[l, :B, :, :pos + 1]                 # (B, n_kv, T, hs)
             vc = self.value_cache[l, :B, :, :pos + 1]               # (B, n_kv, T, hs)
             qg = q.reshape(B, nkv, rep, hs)                         # query head h -> kv head h // rep
-            att = qg @ kc.transpose(0, 1, 3, 2)                     # (B, n_kv, rep, T)
-            att = softmax(att * np.float32(1.0 / np.sqrt(hs)))
+            att = softmax(qg @ kc.transpose(0, 1, 3, 2))            # (B, n_kv, rep, T)
             o = (att @ vc).reshape(B, qd)                           # (B, q_dim)
             x = x + o @ f.wo[l].T                                   # (B, dim) residual
             # ---- feed-forward (SwiGLU) ----
