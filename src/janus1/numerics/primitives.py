@@ -72,15 +72,16 @@ class ExpTable:
         return np.rint(np.exp2(i / self.entries) * 2.0 ** self.lut_frac_bits).astype(np.int64)
 
     def lut_rel_error(self) -> float:
-        """Bound on the error of the looked-up (and interpolated) ``2**f``, relative to 1."""
+        """Bound on the error of the looked-up (and interpolated) ``2**f``, relative to
+        ``2**f`` (and so to ``exp(x)``, since the error is scaled by ``2**n <= exp(x)``)."""
         h = 1.0 / self.entries
         entry = 2.0 ** -(self.lut_frac_bits + 1)
         if self.interpolate:
-            # interpolation of 2**f: (ln2 * h)**2 / 8 * max 2**f (=2); rounded entries and
-            # the rounded interpolation step add one half-LSB each
-            return 2.0 * (math.log(2) * h) ** 2 / 8 + 2 * entry
-        # nearest entry: |2**f - 2**(f0)| <= 2**f * (2**(h/2) - 1), f0 within h/2
-        return 2.0 * (2.0 ** (h / 2) - 1) + entry
+            # chord of 2**f over [f0, f0 + h]: at most (ln2 h)**2 / 8 * 2**(f0 + h); rounded
+            # entries and the rounded interpolation step add one half-LSB each
+            return (math.log(2) * h) ** 2 / 8 * 2.0 ** h + 2 * entry
+        # nearest entry f0 within h/2: |2**f - 2**f0| <= 2**f * 2**(h/2) * (2**(h/2) - 1)
+        return 2.0 ** (h / 2) * (2.0 ** (h / 2) - 1) + entry
 
     def error_bound(self, x: np.ndarray | float) -> np.ndarray:
         """Worst-case ``|exp_fixed(x) - exp(x)|`` (real units) for F inputs ``x <= 0``.
