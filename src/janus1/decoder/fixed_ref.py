@@ -236,7 +236,7 @@ def quantize_weights(spec: ModelSpec, w: Any, cfg: FixedConfig) -> FixedWeights:
 _P_NAMES = ("dim", "hidden", "n_layers", "n_heads", "n_kv_heads", "head_size", "vocab",
             "seq_len", "act_bits", "k_bits", "v_bits", "exp_lut_bits", "exp_lut_frac",
             "exp_interp", "isq_lut_bits", "isq_frac", "newton_steps", "rope_frac", "rounding",
-            "eps_q", "norm_bits", "rope_halves", "acc_bits")
+            "eps_q", "norm_bits", "rope_halves", "acc_bits", "q_bits")
 _P = {n: i for i, n in enumerate(_P_NAMES)}
 
 
@@ -269,6 +269,7 @@ def _forward(token: int, pos: int, p: np.ndarray,
     e_lb, e_lf, e_in = p[11], p[12], p[13] != 0
     i_lb, i_fr, i_nw = p[14], p[15], p[16]
     rope_frac, rnd, eps_q, norm_bits, halves, acc_bits = p[17], p[18], p[19], p[20], p[21] != 0, p[22]
+    q_bits = p[23]                                  # query mantissas (INT16, or fewer with INT16 K)
     q_dim = n_heads * hs
     kv_mul = n_heads // n_kv_heads                  # query heads per KV head (GQA)
 
@@ -326,7 +327,7 @@ def _forward(token: int, pos: int, p: np.ndarray,
         # ---- streaming attention, one query head at a time ----
         for h in range(n_heads):
             kvh = h // kv_mul
-            qe = pot_quantize_vector(q[h * hs:(h + 1) * hs], -F_FRAC, act_bits, rnd, qm)
+            qe = pot_quantize_vector(q[h * hs:(h + 1) * hs], -F_FRAC, q_bits, rnd, qm)
             attend_head(qm, qe, key_m[l, kvh], key_e[l, kvh], val_m[l, kvh], val_e[l, kvh],
                         pos, exp_lut, e_lb, e_lf, e_in, rnd, st, reads,
                         att[h * hs:(h + 1) * hs])                         # (head_size,) F
@@ -391,10 +392,16 @@ class FixedDecoder:
         for n, what in ((spec.dim, "dim"), (spec.hidden_dim, "hidden_dim"),
                         (spec.n_heads * spec.head_size, "q_dim")):
             check_guard_bits(cfg.weight_bits, act, n, cfg.acc_bits, f"matvec over {what}")
-        check_guard_bits(cfg.k_bits, act, spec.head_size, cfg.acc_bits, "attention scores")
+        # the score MAC is K x q: with INT16 K the query narrows to what the accumulator holds
+        q_bits = min(act, max_act_bits(cfg.k_bits, cfg.acc_bits, spec.head_size, cap=24))
+        if q_bits < 2:
+            raise ConfigError(f"acc_bits {cfg.acc_bits} leaves no room for queries with "
+                              f"INT{cfg.k_bits} keys")
+        check_guard_bits(cfg.k_bits, q_bits, spec.head_size, cfg.acc_bits, "attention scores")
         self.spec = spec
         self.config = cfg
         self.act_bits = act
+        self.q_bits = q_bits
         self.weights = fixed_weights if fixed_weights is not None else quantize_weights(spec, weights, cfg)
         fw = self.weights
         L, hkv, S, hs = spec.n_layers, spec.n_kv_heads, spec.seq_len, spec.head_size
@@ -414,7 +421,8 @@ class FixedDecoder:
                     isq_frac=cfg.invsqrt_frac_bits, newton_steps=cfg.newton_steps,
                     rope_frac=cfg.rope_frac_bits, rounding=int(Rounding[cfg.rounding]),
                     eps_q=fw.eps_q, norm_bits=cfg.norm_bits,
-                    rope_halves=int(spec.rope_layout == "halves"), acc_bits=cfg.acc_bits)
+                    rope_halves=int(spec.rope_layout == "halves"), acc_bits=cfg.acc_bits,
+                    q_bits=q_bits)
         self._p = np.array([vals[n] for n in _P_NAMES], np.int64)
 
     @classmethod
