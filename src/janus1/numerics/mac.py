@@ -22,10 +22,8 @@ from ..errors import ConfigError
 from .qformat import saturate, shift_round
 
 __all__ = ["acc_bits_needed", "check_guard_bits", "max_act_bits", "mac_dot", "matvec_acc",
-           "fuse_to_fixed", "F53_LIMIT"]
+           "fuse_to_fixed"]
 
-#: float64 represents every integer of magnitude below 2**53 exactly (IEEE 754 binary64).
-F53_LIMIT = 1 << 53
 
 
 def acc_bits_needed(a_bits: int, b_bits: int, n: int) -> int:
