@@ -112,3 +112,12 @@ def test_per_channel_kv_refuses_the_step_path() -> None:
     dec = FloatDecoder.from_checkpoint(load_checkpoint("stories260k"), kv_scheme="int8:channel")
     with pytest.raises(ConfigError, match="per-channel KV quantization"):
         dec.step(1, 0)
+
+
+def test_last_short_group_is_quantized_on_its_own() -> None:
+    # 172 = 5 groups of 32 + 12: the last 12 values get their own scale
+    x = np.zeros((1, 172), np.float32)
+    x[0, :160] = 100.0
+    x[0, 160:] = np.linspace(-1, 1, 12)
+    q = fake_quant(x, parse_scheme("int4:g32"))
+    assert np.abs(q[0, 160:] - x[0, 160:]).max() <= (1 / 7) / 2 + 1e-6

@@ -203,24 +203,33 @@ def measure_machine(*, copy_bytes: int = 256 << 20, matmul_n: int = 1024,
 
 
 def roofline(run: DecodeRun, spec: ModelSpec, rates: MachineRates) -> dict[str, object]:
-    """Where a cached decode run sits on this machine's roofline.
+    """Where a decode run sits on this machine's roofline.
 
-    Returns the arithmetic intensity (FLOPs per byte that must be read, with weights
-    shared by the batch), the roofline bound (tokens/s the roofs allow), the achieved
-    FLOP/s and its fraction of the bound, and a verdict: ``memory-bound`` or
-    ``compute-bound`` by the roofline, and ``overhead-bound`` when the achieved rate
-    is below 10% of what both roofs allow (the time goes to neither DRAM traffic nor
-    arithmetic but to per-operation dispatch).
+    Returns the arithmetic intensity (FLOPs per byte that must be read, weights shared
+    by the batch), the roofline bound in tokens/s, the achieved FLOP/s and bytes/s, the
+    fraction of the bound reached, the regime the roofline predicts (memory- or
+    compute-bound: intensity below or above the ridge) and a measured verdict: a run
+    is ``memory-bound`` only if it moves at least half the measured bandwidth,
+    ``compute-bound`` only if it reaches half the measured FLOP rate, and
+    ``overhead-bound`` when it is below half of both roofs (its time goes to neither
+    DRAM traffic nor arithmetic but to per-operation dispatch).
     """
     pos = run.prompt_len + run.gen_len / 2
     flops = decode_flops_per_token(spec, pos)
     byts = decode_bytes_per_token(spec, pos, run.batch)
     ai = flops / byts
     bound = min(rates.flops_per_s / flops, rates.bandwidth_bytes_per_s / byts)  # tokens/s
-    achieved = run.tokens_per_s * flops
-    roof = "memory-bound" if ai < rates.ridge_flops_per_byte else "compute-bound"
-    frac = run.tokens_per_s / bound
+    achieved_flops = run.tokens_per_s * flops
+    achieved_bytes = run.tokens_per_s * byts
+    regime = "memory-bound" if ai < rates.ridge_flops_per_byte else "compute-bound"
+    if achieved_bytes >= 0.5 * rates.bandwidth_bytes_per_s:
+        verdict = "memory-bound"
+    elif achieved_flops >= 0.5 * rates.flops_per_s:
+        verdict = "compute-bound"
+    else:
+        verdict = "overhead-bound"
     return {"arithmetic_intensity": ai, "ridge": rates.ridge_flops_per_byte,
-            "roofline_tokens_per_s": bound, "achieved_flops_per_s": achieved,
-            "fraction_of_roofline": frac, "roofline_regime": roof,
-            "verdict": "overhead-bound" if frac < 0.1 else roof}
+            "roofline_tokens_per_s": bound, "achieved_flops_per_s": achieved_flops,
+            "achieved_bytes_per_s": achieved_bytes,
+            "fraction_of_roofline": run.tokens_per_s / bound, "roofline_regime": regime,
+            "verdict": verdict}

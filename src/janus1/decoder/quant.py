@@ -133,10 +133,10 @@ def fake_quant(x: np.ndarray, scheme: QuantScheme, *, group: int = 0) -> np.ndar
         return x.astype(np.float16).astype(np.float32)
     g = group or scheme.group or x.shape[-1]
     n = x.shape[-1]
-    if n % g:
-        raise ConfigError(f"scheme {scheme.text}: group size {g} does not divide the row "
-                          f"length {n}")
-    xg = x.reshape(*x.shape[:-1], n // g, g)
+    pad = (-n) % g   # a last, shorter group (e.g. 172 = 5 x 32 + 12): zero padding never
+    if pad:          # changes a group's max |x| (and the asymmetric range includes 0)
+        x = np.concatenate([x, np.zeros((*x.shape[:-1], pad), np.float32)], axis=-1)
+    xg = x.reshape(*x.shape[:-1], (n + pad) // g, g)
     b = scheme.bits
     if scheme.asym:
         lo = np.minimum(xg.min(axis=-1, keepdims=True), 0.0)
@@ -156,7 +156,7 @@ def fake_quant(x: np.ndarray, scheme: QuantScheme, *, group: int = 0) -> np.ndar
         scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
         q = np.clip(np.round(xg / scale), -qmax - 1, qmax)
         out = q * scale
-    return out.reshape(x.shape).astype(np.float32)
+    return out.reshape(x.shape)[..., :n].astype(np.float32)
 
 
 def _pot(scale: np.ndarray) -> np.ndarray:
@@ -217,7 +217,7 @@ def weight_bytes(spec, scheme: QuantScheme, scale_bytes: int = 2) -> int:  # typ
     for r, c in rows_cols:
         total += r * c * scheme.bits // 8
         if scheme.is_int:
-            groups = r * (c // scheme.group if scheme.group else 1)
+            groups = r * (-(-c // scheme.group) if scheme.group else 1)
             total += groups * scale_bytes * (2 if scheme.asym else 1)
     return total + norms
 
@@ -234,6 +234,6 @@ def kv_bytes_per_token(spec, scheme: QuantScheme, scale_bytes: int = 2) -> float
         if scheme.axis == "channel":
             per = vals / (scheme.group or 32)
         else:
-            per = 2 * spec.n_layers * (spec.kv_dim // scheme.group if scheme.group else 1)
+            per = 2 * spec.n_layers * (-(-spec.kv_dim // scheme.group) if scheme.group else 1)
         b += per * scale_bytes * z
     return b
