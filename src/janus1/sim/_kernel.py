@@ -1,0 +1,644 @@
+"""The compiled hot loop: one numba function over integer state arrays, generated per
+prefetch policy.
+
+Why generated: numba reference-counts every array passed to a helper function, even an
+``inline="always"`` one, and those atomic operations cost more than the cache lookup
+itself. So the loop is written once here as a template in which the small operations
+(set index, tag search, replacement update, victim choice, bank and refresh wait, MSHR
+choice) are macros expanded in place, and the chosen prefetcher's hook (its ``HOOK``
+source, see :mod:`janus1.sim.prefetch`) is pasted in. The generated module is written to
+a cache folder (``$JANUS1_CACHE_DIR`` or ``~/.cache/janus1/kernels``) under a name that
+hashes its text, so numba's on-disk cache (``cache=True``) compiles each variant once.
+
+State (built by :mod:`janus1.sim.engine`, kept across chunks so a trace can be fed in
+pieces):
+
+- ``P[level, P_*]``: per-level parameters (shifts, sets, ways, latencies, banks, ...).
+- ``tags``: the line number held by each way of every cache level (-1 = invalid),
+  level after level, set after set. For LRU and FIFO a set is kept in recency (or
+  insertion) order, way 0 = most recent: a hit moves its entry to the front, a fill
+  shifts the set by one and drops the last (the victim). No age stamps, no victim search.
+- ``meta``: per way, bit 0 dirty, bit 1 prefetched and not yet used, bits 4-5 the
+  SRRIP re-reference prediction value.
+- ``ready``: per way, the cycle its data arrives (timed mode): a hit on a line still in
+  flight waits for it (a merged miss, or a late prefetch).
+- ``mshr``/``bankfree``: the cycle each MSHR / bank becomes free.
+- ``stats[level, S_*]``, ``g[G_*]`` (global counters and clocks), ``f`` (float clocks:
+  DRAM channel free time), ``hist`` (latency histogram; the last bin collects overflow).
+
+A repeat of the line accessed just before is counted without a lookup: it is the most
+recent line of its set and nothing can have evicted it (prefetch fills reset this).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["get_kernel", "kernel_source", "load_generated", "NP", "NS", "NG", "LRU", "FIFO", "RANDOM", "SRRIP"]
+
+# replacement policy codes
+LRU = 0
+FIFO = 1
+RANDOM = 2
+SRRIP = 3
+
+# ---- per-level parameter columns ----
+P_DSHIFT = 0     # log2(line of this level / line of level 0)
+P_SETS = 1
+P_MASK = 2       # sets - 1 (when sets is a power of two)
+P_POW2 = 3       # 1 if sets is a power of two
+P_WAYS = 4
+P_TBASE = 5      # first index of this level in tags/meta/ready
+P_POLICY = 6
+P_HITLAT = 7     # lookup latency, cycles
+P_BANKS = 8
+P_BANKBUSY = 9   # cycles a bank stays busy per access
+P_BANKBASE = 10  # first index in bankfree
+P_MSHRS = 11
+P_MSHRBASE = 12  # first index in mshr
+P_REFINT = 13    # refresh interval per bank, cycles (0 = no refresh)
+P_REFBUSY = 14   # refresh busy time, cycles
+P_WB = 15        # write-back (1) or write-through (0)
+P_WA = 16        # write-allocate
+P_SCRATCH = 17   # 1 for a scratchpad
+P_SPLO = 18      # scratchpad: first line held (in this level's lines)
+P_SPHI = 19      # scratchpad: one past the last line held
+P_LBYTES = 20    # line size in bytes
+P_LSHIFT = 21    # log2(line bytes)
+NP = 22
+
+# ---- per-level statistics columns ----
+S_HITS = 0
+S_MISSES = 1
+S_EVICT = 2
+S_WB = 3         # dirty lines written back to the next level
+S_FILLS = 4      # lines allocated
+S_WBIN = 5       # write-backs / write-throughs received from above
+S_STORES = 6     # demand stores seen by this level
+S_BANKWAIT = 7   # cycles spent waiting for a busy bank
+S_REFWAIT = 8    # cycles spent waiting for a refresh
+S_MSHRWAIT = 9   # cycles spent waiting for a free MSHR
+S_BYPASS = 10    # accesses that went past a scratchpad outside its range
+S_PFFILLS = 11   # lines filled by prefetches
+NS = 12
+
+# ---- global counters ----
+G_NOW = 0          # issue cycle of the latest line access
+G_LAST = 1         # last first-level line accessed (-1 none)
+G_LASTSLOT = 2     # its index in tags
+G_DRAM_RD = 3      # bytes read from DRAM
+G_DRAM_WR = 4      # bytes written to DRAM
+G_STALL = 5        # cycles the core waited to issue (MSHRs full)
+G_LINEACC = 6      # line accesses (an access crossing a line counts twice)
+G_REQS = 7         # trace accesses
+G_PF_ISSUED = 8
+G_PF_USEFUL = 9
+G_PF_LATE = 10
+G_PF_DROPPED = 11    # no free MSHR
+G_PF_REDUNDANT = 12  # line already present
+G_LAT_SUM = 13
+G_LAT_MAX = 14
+G_END = 15           # latest completion cycle
+G_DRAM_QWAIT = 16    # cycles requests waited for the DRAM channel
+G_DRAM_REQ = 17      # DRAM line reads
+G_PF_USELESS = 18    # prefetched lines evicted unused
+G_STORES = 19
+G_DRAM_WREQ = 20
+NG = 24
+
+# ---- macros: expanded in place, so no array crosses a function boundary ----
+_MACROS: dict[str, str] = {
+    "SETBASE": """
+if P[{i}, P_POW2]:
+    {b} = P[{i}, P_TBASE] + ({li} & P[{i}, P_MASK]) * P[{i}, P_WAYS]
+else:
+    {b} = P[{i}, P_TBASE] + ({li} % P[{i}, P_SETS]) * P[{i}, P_WAYS]
+""",
+    "FIND": """
+{pos} = -1
+for _k in range({w}):
+    if tags[{b} + _k] == {li}:
+        {pos} = {b} + _k
+        break
+""",
+    "TOUCH": """
+if P[{i}, P_POLICY] == LRU:
+    if {pos} != {b}:
+        _tg = tags[{pos}]
+        _mt = meta[{pos}]
+        for _k in range({pos}, {b}, -1):
+            tags[_k] = tags[_k - 1]
+            meta[_k] = meta[_k - 1]
+        tags[{b}] = _tg
+        meta[{b}] = _mt
+        if timed:
+            _rd = ready[{pos}]
+            for _k in range({pos}, {b}, -1):
+                ready[_k] = ready[_k - 1]
+            ready[{b}] = _rd
+        {pos} = {b}
+elif P[{i}, P_POLICY] == SRRIP:
+    meta[{pos}] = meta[{pos}] & 0xCF
+""",
+    "BANK": """
+_nb = P[{i}, P_BANKS]
+_bk = 0
+if _nb > 1:
+    _bk = {li} % _nb
+_kb = P[{i}, P_BANKBASE] + _bk
+if bankfree[_kb] > {t}:
+    stats[{i}, S_BANKWAIT] += bankfree[_kb] - {t}
+    {t} = bankfree[_kb]
+_ri = P[{i}, P_REFINT]
+if _ri > 0:
+    _ph = ({t} - (_bk * _ri) // _nb) % _ri
+    if _ph < P[{i}, P_REFBUSY]:
+        stats[{i}, S_REFWAIT] += P[{i}, P_REFBUSY] - _ph
+        {t} += P[{i}, P_REFBUSY] - _ph
+bankfree[_kb] = {t} + P[{i}, P_BANKBUSY]
+""",
+    "MSHR": """
+_mb = P[{i}, P_MSHRBASE]
+{k} = _mb
+for _k in range(_mb + 1, _mb + P[{i}, P_MSHRS]):
+    if mshr[_k] < mshr[{k}]:
+        {k} = _k
+""",
+    "VICTIM": """
+_pol = P[{i}, P_POLICY]
+if _pol == LRU or _pol == FIFO:
+    {v} = {b} + {w} - 1
+else:
+    {v} = -1
+    for _k in range({w}):
+        if tags[{b} + _k] < 0:
+            {v} = {b} + _k
+            break
+    if {v} < 0:
+        if _pol == RANDOM:
+            _x = rng[{i}]
+            _x ^= (_x << 13) & 0x7FFFFFFFFFFFFFFF
+            _x ^= _x >> 7
+            _x ^= (_x << 17) & 0x7FFFFFFFFFFFFFFF
+            _x &= 0x7FFFFFFFFFFFFFFF
+            if _x == 0:
+                _x = 0x2545F4914F6CDD1D
+            rng[{i}] = _x
+            {v} = {b} + _x % {w}
+        else:
+            while {v} < 0:
+                for _k in range({w}):
+                    if (meta[{b} + _k] >> 4) & 3 == 3:
+                        {v} = {b} + _k
+                        break
+                if {v} < 0:
+                    for _k in range({w}):
+                        meta[{b} + _k] = meta[{b} + _k] + 16
+""",
+    "PLACE": """
+if _pol == LRU or _pol == FIFO:
+    for _k in range({v}, {b}, -1):
+        tags[_k] = tags[_k - 1]
+        meta[_k] = meta[_k - 1]
+    if timed:
+        for _k in range({v}, {b}, -1):
+            ready[_k] = ready[_k - 1]
+    {slot} = {b}
+else:
+    {slot} = {v}
+    if _pol == SRRIP:
+        {m} = {m} | 32
+tags[{slot}] = {li}
+meta[{slot}] = {m}
+if timed:
+    ready[{slot}] = {r}
+""",
+}
+
+_TEMPLATE = '''\
+# Generated by janus1.sim._kernel from its template; do not edit.
+import numpy as np
+from numba import njit
+
+from janus1.sim._kernel import (LRU, FIFO, RANDOM, SRRIP, P_DSHIFT, P_SETS, P_MASK, P_POW2,
+    P_WAYS, P_TBASE, P_POLICY, P_HITLAT, P_BANKS, P_BANKBUSY, P_BANKBASE, P_MSHRS,
+    P_MSHRBASE, P_REFINT, P_REFBUSY, P_WB, P_WA, P_SCRATCH, P_SPLO, P_SPHI, P_LBYTES,
+    P_LSHIFT, S_HITS, S_MISSES, S_EVICT, S_WB, S_FILLS, S_WBIN, S_STORES, S_BANKWAIT,
+    S_REFWAIT, S_MSHRWAIT, S_BYPASS, S_PFFILLS, G_NOW, G_LAST, G_LASTSLOT, G_DRAM_RD,
+    G_DRAM_WR, G_STALL, G_LINEACC, G_REQS, G_PF_ISSUED, G_PF_USEFUL, G_PF_LATE,
+    G_PF_DROPPED, G_PF_REDUNDANT, G_LAT_SUM, G_LAT_MAX, G_END, G_DRAM_QWAIT, G_DRAM_REQ,
+    G_PF_USELESS, G_STORES, G_DRAM_WREQ)
+
+
+@njit(cache=True)
+def write_down(j, x, lb, t, timed, P, mp, tags, meta, ready, bankfree, rng, stats, g, f):
+    """Write the line holding first-level line x (lb bytes) into level j and below."""
+    n = P.shape[0]
+    while j < n:
+        li = x >> P[j, P_DSHIFT]
+        stats[j, S_WBIN] += 1
+        if P[j, P_SCRATCH]:
+            if P[j, P_SPLO] <= li < P[j, P_SPHI]:
+                return
+            j += 1
+            continue
+        w = P[j, P_WAYS]
+        @@SETBASE(i=j, li=li, b=b)
+        @@FIND(b=b, w=w, li=li, pos=pos)
+        if timed:
+            @@BANK(i=j, li=li, t=t)
+        if pos >= 0:
+            @@TOUCH(i=j, b=b, pos=pos)
+            if P[j, P_WB]:
+                meta[pos] = meta[pos] | 1
+                return
+            lb = P[j, P_LBYTES]
+            j += 1
+            continue
+        if not (P[j, P_WA] and P[j, P_WB]):
+            j += 1
+            continue
+        @@VICTIM(i=j, b=b, w=w, v=v)
+        old = tags[v]
+        oldm = meta[v]
+        m = 1
+        @@PLACE(i=j, b=b, v=v, li=li, m=m, r=t, slot=slot)
+        stats[j, S_FILLS] += 1
+        if old < 0:
+            return
+        stats[j, S_EVICT] += 1
+        if j == 0 and oldm & 2:
+            g[G_PF_USELESS] += 1
+        if not oldm & 1:
+            return
+        stats[j, S_WB] += 1
+        x = old << P[j, P_DSHIFT]
+        lb = P[j, P_LBYTES]
+        j += 1
+    g[G_DRAM_WR] += lb
+    g[G_DRAM_WREQ] += 1
+    if timed:
+        f[0] = max(float(t), f[0]) + lb / mp[1]
+
+
+@njit(cache=True)
+def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready, mshr,
+              bankfree, rng, stats, g, f, hist, pf, pf_out, mtmp, issue):
+    """Simulate one chunk of accesses, updating every state array in place."""
+    n = P.shape[0]
+    has_kind = kinds.size > 0
+    has_size = sizes.size > 0
+    sh0 = P[0, P_LSHIFT]
+    scratch0 = P[0, P_SCRATCH] != 0
+    wb0 = P[0, P_WB] != 0
+    wa0 = P[0, P_WA] != 0
+    hit0 = P[0, P_HITLAT]
+    w0 = P[0, P_WAYS]
+    hmax = hist.size - 1
+    last = g[G_LAST]
+    lastslot = g[G_LASTSLOT]
+    now = g[G_NOW]
+    end = g[G_END]
+    hits0 = 0
+    lineacc = 0
+    stall = 0
+    lat_sum = 0
+    lat_max = g[G_LAT_MAX]
+    nstores = 0
+    for idx in range(addr.size):
+        a = addr[idx]
+        st = False
+        if has_kind:
+            st = kinds[idx] != 0
+            if st:
+                nstores += 1
+        sz = default_size
+        if has_size:
+            sz = sizes[idx]
+            if sz < 1:
+                sz = 1
+        first = a >> sh0
+        lastl = (a + sz - 1) >> sh0
+        for x in range(first, lastl + 1):
+            lineacc += 1
+            now += issue
+            want = now
+            # ---- a repeat of the line just accessed: a first-level hit, no lookup ----
+            if x == last and (wb0 or not st):
+                hits0 += 1
+                if st:
+                    meta[lastslot] = meta[lastslot] | 1
+                if timed:
+                    t = now
+                    @@BANK(i=0, li=x, t=t)
+                    t += hit0
+                    if ready[lastslot] > t:
+                        t = ready[lastslot]
+                    lat = t - want
+                    lat_sum += lat
+                    if lat > lat_max:
+                        lat_max = lat
+                    hist[lat if lat < hmax else hmax] += 1
+                    if t > end:
+                        end = t
+                continue
+            # ---- first level ----
+            hit = False
+            t = now
+            done = now
+            demand = False
+            i0 = 1
+            m0 = -1
+            if scratch0:
+                demand = True
+                i0 = 0
+                last = -1
+                lastslot = -1
+            else:
+                @@SETBASE(i=0, li=x, b=b)
+                @@FIND(b=b, w=w0, li=x, pos=pos)
+                if timed:
+                    @@BANK(i=0, li=x, t=t)
+                if pos >= 0:
+                    hit = True
+                    hits0 += 1
+                    done = t + hit0
+                    if timed and ready[pos] > done:
+                        done = ready[pos]
+                    if meta[pos] & 2:
+                        g[G_PF_USEFUL] += 1
+                        if timed and ready[pos] > t + hit0:
+                            g[G_PF_LATE] += 1
+                        meta[pos] = meta[pos] & 0xFD
+                    @@TOUCH(i=0, b=b, pos=pos)
+                    if st:
+                        if wb0:
+                            meta[pos] = meta[pos] | 1
+                        else:
+                            write_down(1, x, P[0, P_LBYTES], t, timed, P, mp, tags, meta,
+                                       ready, bankfree, rng, stats, g, f)
+                    last = x
+                    lastslot = pos
+                else:
+                    stats[0, S_MISSES] += 1
+                    if st and not wa0:
+                        # write-around: the store goes below, nothing is allocated
+                        write_down(1, x, P[0, P_LBYTES], t, timed, P, mp, tags, meta, ready,
+                                   bankfree, rng, stats, g, f)
+                        done = t + hit0
+                        last = -1
+                        lastslot = -1
+                    else:
+                        demand = True
+                        t += hit0
+                        if timed:
+                            @@MSHR(i=0, k=m0)
+                            if mshr[m0] > t:
+                                # all MSHRs busy: the core stalls until one frees
+                                _wt = mshr[m0] - t
+                                stats[0, S_MSHRWAIT] += _wt
+                                stall += _wt
+                                t += _wt
+                                now += _wt
+            # ---- the prefetcher trains on each access to a new first-level line ----
+            npf = 0
+            if not scratch0:
+                @@PF_HOOK
+            # ---- requests below the first level: the demand miss, then prefetches ----
+            nreq = npf + (1 if demand else 0)
+            for r in range(nreq):
+                is_pf = not (demand and r == 0)
+                if is_pf:
+                    y = pf_out[r - 1 if demand else r]
+                    if y < 0:
+                        continue
+                    @@SETBASE(i=0, li=y, b=b)
+                    @@FIND(b=b, w=w0, li=y, pos=pos)
+                    if pos >= 0:
+                        g[G_PF_REDUNDANT] += 1
+                        continue
+                    mm = -1
+                    if timed:
+                        @@MSHR(i=0, k=mm)
+                        if mshr[mm] > now:
+                            g[G_PF_DROPPED] += 1
+                            continue
+                    g[G_PF_ISSUED] += 1
+                    tt = now + hit0
+                    j0 = 1
+                else:
+                    y = x
+                    tt = t
+                    mm = m0
+                    j0 = i0
+                hit_lvl = n
+                for i in range(j0, n):
+                    li = y >> P[i, P_DSHIFT]
+                    mtmp[i] = -1
+                    if P[i, P_SCRATCH]:
+                        if P[i, P_SPLO] <= li < P[i, P_SPHI]:
+                            stats[i, S_HITS] += 1
+                            if timed:
+                                @@BANK(i=i, li=li, t=tt)
+                                tt += P[i, P_HITLAT]
+                            hit_lvl = i
+                            break
+                        stats[i, S_BYPASS] += 1
+                        continue
+                    wi = P[i, P_WAYS]
+                    @@SETBASE(i=i, li=li, b=b)
+                    @@FIND(b=b, w=wi, li=li, pos=pos)
+                    if timed:
+                        @@BANK(i=i, li=li, t=tt)
+                    if pos >= 0:
+                        stats[i, S_HITS] += 1
+                        if timed:
+                            tt += P[i, P_HITLAT]
+                            if ready[pos] > tt:
+                                tt = ready[pos]
+                        @@TOUCH(i=i, b=b, pos=pos)
+                        hit_lvl = i
+                        break
+                    stats[i, S_MISSES] += 1
+                    if timed:
+                        tt += P[i, P_HITLAT]
+                        @@MSHR(i=i, k=mk)
+                        if mshr[mk] > tt:
+                            stats[i, S_MSHRWAIT] += mshr[mk] - tt
+                            tt = mshr[mk]
+                        mtmp[i] = mk
+                if hit_lvl == n:
+                    lb = P[n - 1, P_LBYTES]
+                    g[G_DRAM_RD] += lb
+                    g[G_DRAM_REQ] += 1
+                    if timed:
+                        fs = max(float(tt), f[0])
+                        g[G_DRAM_QWAIT] += int(fs - tt)
+                        f[0] = fs + lb / mp[1]
+                        tt = int(np.ceil(f[0])) + int(mp[0])
+                slot0 = -1
+                for j in range(hit_lvl - 1, -1, -1):
+                    if P[j, P_SCRATCH]:
+                        continue
+                    lj = y >> P[j, P_DSHIFT]
+                    wj = P[j, P_WAYS]
+                    @@SETBASE(i=j, li=lj, b=b)
+                    @@VICTIM(i=j, b=b, w=wj, v=v)
+                    old = tags[v]
+                    oldm = meta[v]
+                    m = 0
+                    if j == 0:
+                        if is_pf:
+                            m = 2
+                        elif st and wb0:
+                            m = 1
+                    @@PLACE(i=j, b=b, v=v, li=lj, m=m, r=tt, slot=slot)
+                    stats[j, S_FILLS] += 1
+                    if is_pf:
+                        stats[j, S_PFFILLS] += 1
+                    if timed:
+                        kk = mm if j == 0 else mtmp[j]
+                        if kk >= 0:
+                            mshr[kk] = tt
+                    if j == 0:
+                        slot0 = slot
+                    if old >= 0:
+                        stats[j, S_EVICT] += 1
+                        if j == 0 and oldm & 2:
+                            g[G_PF_USELESS] += 1
+                        if oldm & 1:
+                            stats[j, S_WB] += 1
+                            write_down(j + 1, old << P[j, P_DSHIFT], P[j, P_LBYTES], tt,
+                                       timed, P, mp, tags, meta, ready, bankfree, rng, stats,
+                                       g, f)
+                if is_pf:
+                    # the fill may have moved the last line inside its set
+                    last = -1
+                    lastslot = -1
+                    if tt > end:
+                        end = tt
+                else:
+                    done = tt
+                    if scratch0:
+                        last = -1
+                        lastslot = -1
+                    else:
+                        last = x
+                        lastslot = slot0
+                    if st and not wb0:
+                        write_down(1, x, P[0, P_LBYTES], t, timed, P, mp, tags, meta, ready,
+                                   bankfree, rng, stats, g, f)
+            if timed:
+                lat = done - want
+                lat_sum += lat
+                if lat > lat_max:
+                    lat_max = lat
+                hist[lat if lat < hmax else hmax] += 1
+                if done > end:
+                    end = done
+    stats[0, S_HITS] += hits0
+    stats[0, S_STORES] += nstores
+    g[G_LAST] = last
+    g[G_LASTSLOT] = lastslot
+    g[G_NOW] = now
+    g[G_END] = end
+    g[G_LINEACC] += lineacc
+    g[G_REQS] += addr.size
+    g[G_STALL] += stall
+    g[G_LAT_SUM] += lat_sum
+    g[G_LAT_MAX] = lat_max
+    g[G_STORES] += nstores
+
+
+@njit(cache=True)
+def unused_prefetches(P, tags, meta):
+    """First-level lines prefetched and never used that are still resident."""
+    if P[0, P_SCRATCH]:
+        return 0
+    c = 0
+    lo = P[0, P_TBASE]
+    for k in range(lo, lo + P[0, P_SETS] * P[0, P_WAYS]):
+        if tags[k] >= 0 and meta[k] & 2:
+            c += 1
+    return c
+'''
+
+
+def _expand(text: str, hook: str) -> str:
+    out: list[str] = []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s.startswith("@@"):
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        if s == "@@PF_HOOK":
+            body = textwrap.dedent(hook).strip("\n")
+        else:
+            name, _, args = s[2:].partition("(")
+            kw = dict(a.split("=") for a in args.rstrip(")").replace(" ", "").split(","))
+            body = _MACROS[name].format(**kw).strip("\n")
+        out.extend(indent + b if b.strip() else "" for b in body.splitlines())
+    return "\n".join(out) + "\n"
+
+
+def kernel_source(hook: str) -> str:
+    """The generated module's text for a prefetch hook (see :mod:`janus1.sim.prefetch`)."""
+    return _expand(_TEMPLATE, hook)
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("JANUS1_CACHE_DIR")
+    cands = [Path(env) / "kernels"] if env else []
+    cands += [Path.home() / ".cache" / "janus1" / "kernels",
+              Path(tempfile.gettempdir()) / f"janus1-kernels-{os.getuid()}"]
+    for c in cands:
+        try:
+            c.mkdir(parents=True, exist_ok=True)
+            probe = c / f".probe-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+            return c
+        except OSError:
+            continue
+    raise OSError("no writable folder for compiled kernels (set JANUS1_CACHE_DIR)")
+
+
+_LOADED: dict[str, Any] = {}
+
+
+def load_generated(src: str, prefix: str) -> Any:
+    """Write generated module text to the kernel cache folder (once) and import it."""
+    digest = hashlib.sha1(src.encode()).hexdigest()[:16]
+    name = f"{prefix}_{digest}"
+    mod = _LOADED.get(name)
+    if mod is not None:
+        return mod
+    folder = _cache_dir()
+    path = folder / f"{name}.py"
+    if not path.exists() or path.read_text(encoding="utf-8") != src:
+        fd, tmp = tempfile.mkstemp(prefix=".k", suffix=".py", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(src)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    _LOADED[name] = mod
+    return mod
+
+
+def get_kernel(hook: str) -> tuple[Callable[..., None], Callable[..., int]]:
+    """The compiled ``(run_chunk, unused_prefetches)`` for a prefetch hook (built once)."""
+    mod = load_generated(kernel_source(hook), "janus1_kernel")
+    return mod.run_chunk, mod.unused_prefetches
