@@ -45,7 +45,10 @@ from .cells import CELLS, cell_area_um2, check_cell
 from .nodes import NODES, NodeInfo, parse_node
 
 __all__ = ["MacroResult", "macro", "leakage_temperature_factor", "retention_us",
-           "RETICLE_LIMIT_MM2", "predict_cacti_row"]
+           "RETICLE_LIMIT_MM2", "predict_cacti_row", "Tables"]
+
+# (COEFFS, LEAK_NODE) as in :mod:`janus1.tech._coeffs`.
+Tables = tuple[dict[str, dict[str, float]], dict[str, dict[int, float]]]
 
 # Largest die one exposure can print: 26 mm x 33 mm [P: ASML scanner field, every
 # EUV/DUV tool since the 1990s]. A tier that needs more cannot be one die.
@@ -168,9 +171,9 @@ def _time_scale(node: NodeInfo, tau: float) -> float:
     return (max(node.feature_nm, 22.0) / 45.0) ** tau
 
 
-def _leak_log_density(cell: str, node: NodeInfo) -> float:
+def _leak_log_density(cell: str, node: NodeInfo, tables: Tables) -> float:
     """log of leakage (mW) of 1 Mb in one bank at 300 K for ``cell`` at ``node``."""
-    table = _coeffs.LEAK_NODE[cell]
+    table = tables[1][cell]
     n = node.node_nm
     if n in table:
         return table[n]
@@ -192,12 +195,11 @@ def _leak_log_density(cell: str, node: NodeInfo) -> float:
 
 
 def _core(cell: str, node: NodeInfo, bits: float, banks: int, io_bits: int,
-          a_cell_um2: float) -> tuple[float, float, float, float, float]:
+          a_cell_um2: float, tables: Tables) -> tuple[float, float, float, float, float]:
     """(area, cell area, read pJ, latency ns, leakage mW at 300 K) for a CACTI cell."""
-    c = _coeffs.COEFFS[cell]
-    mb_bank = bits / banks / 1e6
+    c = tables[0][cell]
     cells = bits * a_cell_um2 * 1e-6
-    periph = banks * math.exp(c["area_k"]) * mb_bank ** c["area_g"] * \
+    periph = math.exp(c["area_k"]) * (bits / 1e6) ** c["area_g"] * banks ** c["area_q"] * \
         (node.feature_nm / 45.0) ** c["area_d"]
     area = cells + periph
     side = math.sqrt(area)
@@ -208,14 +210,15 @@ def _core(cell: str, node: NodeInfo, bits: float, banks: int, io_bits: int,
     # The curvature term is held at the fitted size range (0.5 Mb .. 537 Mb) so it does
     # not extrapolate a parabola.
     lq = min(max(lmb, _LMB_LO), _LMB_HI)
-    leak = math.exp(_leak_log_density(cell, node) + c["leak_g"] * lmb + c["leak_g2"] * lq ** 2
+    leak = math.exp(_leak_log_density(cell, node, tables) + c["leak_g"] * lmb + c["leak_g2"] * lq ** 2
                     + c["leak_q"] * math.log(banks) + (c["leak_m"] if banks > 1 else 0.0))
     return area, cells, e_read, t, leak
 
 
 def macro(tech: str | None = None, capacity_bytes: int = 0, node: str | int | NodeInfo = 22,
           *, cell: str | None = None, banks: int = 1, block_bytes: int = 64,
-          io_bits: int | None = None, temperature_c: float | None = 27.0) -> MacroResult:
+          io_bits: int | None = None, temperature_c: float | None = 27.0,
+          tables: Tables | None = None) -> MacroResult:
     """Model one memory macro.
 
     Args:
@@ -229,6 +232,9 @@ def macro(tech: str | None = None, capacity_bytes: int = 0, node: str | int | No
         io_bits: width of the data path (default: 8 x block_bytes).
         temperature_c: junction temperature for leakage and retention; None applies
             CACTI's convention (300 K, retention at its specified period).
+        tables: coefficient tables ``(COEFFS, LEAK_NODE)`` to use instead of the stored
+            fit (:mod:`janus1.tech._coeffs`); the cross-validation of the fit passes
+            tables fitted on part of the CACTI rows.
 
     Returns:
         A :class:`MacroResult`.
@@ -251,12 +257,14 @@ def macro(tech: str | None = None, capacity_bytes: int = 0, node: str | int | No
         raise ConfigError(f"capacity {capacity_bytes} B is less than one {block_bytes}-B "
                           f"block per bank ({banks} banks)")
     bits = capacity_bytes * 8.0
+    if tables is None:
+        tables = (_coeffs.COEFFS, _coeffs.LEAK_NODE)
     a_cell, warn = cell_area_um2(cell, info)
     warnings = [warn] if warn else []
     t_leak = T0_K - 273.15 if temperature_c is None else temperature_c
     f_t = leakage_temperature_factor(t_leak)
     if cell == "stt-mram":
-        area, cells, e_read, t, leak = _core("itrs-lstp", info, bits, banks, io, a_cell)
+        area, cells, e_read, t, leak = _core("itrs-lstp", info, bits, banks, io, a_cell, tables)
         # The MTJ cells do not leak: keep the periphery share of the lstp leakage.
         leak *= (area - cells) / area
         e_write = e_read + io * _mtj_write_pj(info.node_nm)
@@ -265,8 +273,8 @@ def macro(tech: str | None = None, capacity_bytes: int = 0, node: str | int | No
         ret = 0.0
         refresh = 0.0
     else:
-        area, cells, e_read, t, leak = _core(cell, info, bits, banks, io, a_cell)
-        c = _coeffs.COEFFS[cell]
+        area, cells, e_read, t, leak = _core(cell, info, bits, banks, io, a_cell, tables)
+        c = tables[0][cell]
         if tech == "sram":
             e_write = e_read * c["write_ratio"]
             ret, refresh = 0.0, 0.0
@@ -297,15 +305,15 @@ def _mtj_write_pj(node_nm: int) -> float:
     return math.exp((1 - w) * math.log(e_lo) + w * math.log(e_hi))
 
 
-def predict_cacti_row(row: dict[str, str]) -> MacroResult:
+def predict_cacti_row(row: dict[str, str], tables: Tables | None = None) -> MacroResult:
     """The model's answer for one row of a CACTI reference table (its inputs only).
 
     Uses the row's cell type, node, capacity, banks, block and io width, at CACTI's
-    300 K and refresh convention.
+    300 K and refresh convention; ``tables`` as in :func:`macro`.
     """
     cell = row["cell_type"]
     if cell not in CELLS:
         raise ConfigError(f"unknown cell type {cell!r}")
     return macro(None, int(row["capacity_bytes"]), int(row["node_nm"]), cell=cell,
                  banks=int(row["banks"]), block_bytes=int(row["block_bytes"]),
-                 io_bits=int(row["io_bits"]), temperature_c=None)
+                 io_bits=int(row["io_bits"]), temperature_c=None, tables=tables)
