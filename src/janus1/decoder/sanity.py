@@ -8,9 +8,10 @@ everywhere ``sanity`` is named):
   and ``compare`` can run on text;
 - 2 layers, 4 KV heads (no GQA), hidden_dim 192 (llama2.c ``model.py``'s rule:
   ``4 * dim * 2 / 3`` rounded up to a multiple of 32);
-- weights drawn from ``numpy.random.default_rng(seed)``: matrices normal with standard
-  deviation ``1/sqrt(fan_in)`` (so activations stay O(1) through the layers), RMSNorm gains
-  ``1 + 0.1 * normal``, a classifier tied to the embedding; float32, like a checkpoint.
+- weights drawn from ``numpy.random.default_rng(seed)``: matrices and the token embedding
+  normal with standard deviation ``1/sqrt(fan_in)`` (``1/sqrt(dim)`` for the embedding,
+  so the layers, not the token's own row, dominate the tied classifier's logits), RMSNorm
+  gains ``1 + 0.1 * normal``, a classifier tied to the embedding; float32, like a checkpoint.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def sanity_checkpoint(seed: int = 0):  # type: ignore[no-untyped-def]
     def gain(*shape: int) -> np.ndarray:
         return (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32)
 
-    emb = rng.standard_normal((spec.vocab_size, d)).astype(np.float32)
+    emb = (rng.standard_normal((spec.vocab_size, d)) / np.sqrt(d)).astype(np.float32)
     w = Weights(token_embedding=emb, rms_att=gain(L, d), wq=mat(L, q, d), wk=mat(L, kv, d),
                 wv=mat(L, kv, d), wo=mat(L, d, q), rms_ffn=gain(L, d), w1=mat(L, h, d),
                 w2=mat(L, d, h), w3=mat(L, h, d), rms_final=gain(d), wcls=emb)
