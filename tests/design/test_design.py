@@ -95,3 +95,18 @@ def _run_bad(args: list[str]) -> subprocess.CompletedProcess:
     """Run ``janus1 args`` in a subprocess (the error path lives in janus1.cli.main)."""
     return subprocess.run([sys.executable, "-m", "janus1", *args], capture_output=True,
                           text=True, timeout=60)
+
+
+@pytest.mark.parametrize("measured,claimed,verdict", [
+    (8.192, 8.2, "holds"),          # seed 001 TOPS
+    (3.15, 4.05, "partly"),         # 22 % below the seed's ~4.05 W
+    (82.0, 63.0, "refuted"),        # 30.2 % above
+    (1.09, 1.0, "holds"), (1.11, 1.0, "partly"), (0.71, 1.0, "partly"), (0.69, 1.0, "refuted"),
+    ((49.6, 114.6), 79.0, "refuted"),   # both janus1 values > 30 % away
+    ((60.0, 85.0), 79.0, "holds"),      # the closer value decides
+])
+def test_claim_verdict_rule_is_uniform(measured, claimed, verdict) -> None:
+    from janus1.study.sections.ppa import VERDICT_RULE, numeric_verdict
+
+    assert numeric_verdict(measured, claimed)[0] == verdict
+    assert "10%" in VERDICT_RULE and "30%" in VERDICT_RULE
