@@ -69,3 +69,25 @@ def _run_bad(args: list[str]) -> subprocess.CompletedProcess:
     """Run ``janus1 args`` in a subprocess (the error path lives in janus1.cli.main)."""
     return subprocess.run([sys.executable, "-m", "janus1", *args], capture_output=True,
                           text=True, timeout=60)
+
+
+# Closed forms worked by hand from SCALE-Sim 3.0's demand matrices (scalesim.md;
+# compute/systolic_compute_os.py and _ws.py): os per fold T + R + C - 2, ws/is per fold
+# T + 2R + C - 2 with R = array rows (the weight preload), partial folds padded to the
+# full array; total = folds x per fold - 1.
+@pytest.mark.parametrize("rows,cols,df,m,k,n,cycles", [
+    (8, 32, "os", 16, 64, 64, 2 * 2 * (64 + 8 + 32 - 2) - 1),      # non-square, os
+    (32, 8, "os", 64, 64, 16, 2 * 2 * (64 + 32 + 8 - 2) - 1),      # its transpose
+    (8, 32, "ws", 16, 64, 64, 8 * 2 * (16 + 16 + 32 - 2) - 1),     # 2R uses the rows
+    (32, 8, "ws", 16, 64, 64, 2 * 8 * (16 + 64 + 8 - 2) - 1),
+    (8, 32, "is", 16, 64, 64, 8 * 1 * (64 + 16 + 32 - 2) - 1),
+    (16, 16, "os", 1, 8, 8, 1 * (8 + 16 + 16 - 2) - 1),            # GEMV, K and N < array
+    (16, 16, "ws", 1, 8, 8, 1 * (1 + 32 + 16 - 2) - 1),
+    (16, 16, "is", 1, 8, 8, 1 * (8 + 32 + 16 - 2) - 1),
+    (16, 16, "ws", 1, 8, 1000, 63 * (1 + 32 + 16 - 2) - 1),        # GEMV, K < rows, N folds
+    (32, 32, "os", 1, 4096, 33, 2 * (4096 + 62) - 1),              # N just over the array
+])
+def test_schedule_is_the_general_closed_form(rows, cols, df, m, k, n, cycles) -> None:
+    g = tile_cycles(rows, cols, m, k, n, dataflow=df)
+    assert g.cycles == cycles
+    assert g.utilization == pytest.approx(m * k * n / (cycles * rows * cols))

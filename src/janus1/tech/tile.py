@@ -13,6 +13,13 @@ weight- and input-stationary dataflows on every row of scalesim_gemm.csv:
   (R extra cycles to preload the stationary operand into the array);
 * total = folds x per-fold - 1 (SCALE-Sim counts the last OFMAP write cycle, 0-based).
 
+Nothing here is fitted to the reference rows: the per-fold counts are the lengths of
+the demand matrices SCALE-Sim builds (compute/systolic_compute_{os,ws,is}.py: os
+ifmap T + (C - 1) rows skewed over R columns; ws filter R preload rows + R + C + T - 2),
+and a partial fold is padded with null requests to the full array, so the same
+closed form holds for any R x C (square or not), any M, K, N (also smaller than the
+array, e.g. a GEMV with K or N below R), and every dataflow.
+
 Precision modes change how much work a PE does per cycle: INT8 one MAC; INT4 packed
 two MACs (two 4-bit products in one 8-bit multiplier, as in NVIDIA's and Arm's INT4
 dot-product paths: the reduction dimension is halved); FP16 half a MAC (a 16-bit
