@@ -128,8 +128,12 @@ def _torch_runs(ctx: StudyContext, ckpt: Any, prompts: Any, batches: tuple[int, 
     torch.set_num_threads(1)
     rows = []
     try:
-        tb = batches if ctx.full else tuple(b for b in batches if b in (1, 4)) or batches[:1]
-        tl = lengths if ctx.full or dev.startswith("cuda") else lengths[:2]
+        gpu = dev.startswith("cuda")
+        tb = batches if ctx.full or gpu else tuple(b for b in batches if b in (1, 4)) or batches[:1]
+        tl = lengths if ctx.full or gpu else lengths[:2]
+        # one unrecorded run first: CUDA context, kernels and allocator warm up
+        run_decode_torch(model, dev, ckpt.spec, batch=1, prompt_len=8, gen_len=8, cache=True,
+                         prompts=prompts[:1, :8])
         for n in tl:
             for b in tb:
                 for cache in (True, False):
