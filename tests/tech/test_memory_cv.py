@@ -102,7 +102,7 @@ def test_default_method_is_the_cross_validated_choice(cv: dict[str, CVResult]) -
     best = max(s["within30"] for s in stats.values())
     tied = [m for m, s in stats.items() if s["within30"] >= best - 0.02]
     chosen = min(tied, key=lambda m: stats[m]["worst_repeat_median"])
-    print(f"\nedram leakage held out: " +
+    print("\nedram leakage held out: " +
           "; ".join(f"{m} {_fmt(s)}" for m, s in stats.items()) + f" -> {chosen}")
     assert chosen == DEFAULT_METHOD
     # The refinement that maximised the in-sample count does not generalise better.

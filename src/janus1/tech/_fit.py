@@ -4,7 +4,9 @@ This is how :mod:`janus1.tech._coeffs` was produced: ``python -m janus1.tech._fi
 ../shared/reference`` prints the coefficient tables. The fit minimises the log error
 with a Cauchy loss (scale 0.15), which follows the bulk of the rows and lets CACTI's
 organisation jumps (cacti.md: "CACTI picks a new organisation for every point") count
-as outliers instead of dragging every point. Each quantity is fitted with the
+as outliers instead of dragging every point; DRAM leakage, whose scatter is broad
+rather than a few outliers, uses plain least squares. That choice (``DEFAULT_METHOD``)
+was made by :func:`cross_validate` on held-out rows, not by the fit to all rows. Each quantity is fitted with the
 structure of :mod:`janus1.tech.memory`, using the *model's* area (not CACTI's) inside
 energy and latency, so errors do not hide behind CACTI's own area.
 """
