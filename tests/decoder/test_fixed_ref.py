@@ -1,9 +1,7 @@
 """The fixed-point decoder on stories260K: the issue-6 accuracy bars, bit-exactness,
 integer-only arithmetic, the step protocol and the streamed logits scans."""
 
-import hashlib
 import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -82,8 +80,7 @@ def test_float_greedy_sequence_bars_hold(decoders):
         assert g["greedy_part_float_gap"] < 1.0
 
 
-def test_integer_logits_hash_is_pinned(ckpt):
-    ns: dict = {}
+def test_integer_logits_hash_is_pinned():
     out = subprocess.run([sys.executable, "-c", _HASH_SCRIPT], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == PINNED_SHA256

@@ -46,7 +46,7 @@ from ..numerics.pot import pot_quantize_rows, pot_quantize_vector
 from ..numerics.primitives import (F_BITS, F_FRAC, ExpTable, InvSqrtTable, exp_fixed,
                                    rmsnorm_fixed, rope_rotate_pair, rope_tables, silu_fixed)
 from ..numerics.qformat import Rounding, saturate, shift_round
-from .fixed_attention import attend_head, state_words
+from .fixed_attention import attend_head
 
 __all__ = ["FixedConfig", "FixedWeights", "FixedDecoder", "quantize_weights", "scan_argmax",
            "scan_topk", "sample_topp", "EPS_FRAC", "HIGH_PRECISION"]
@@ -116,7 +116,8 @@ class FixedConfig:
         known = {f.name for f in fields(cls)}
         for k in kw:
             if k not in known:
-                raise ConfigError(f"unknown fixed-point option {k!r} (known: {', '.join(sorted(known))})")
+                raise ConfigError(f"unknown fixed-point option {k!r} "
+                                  f"(known: {', '.join(sorted(known))})")
         return cls(**kw)
 
     @property
@@ -259,7 +260,8 @@ def _matvec_f(w_m: np.ndarray, w_e: np.ndarray, x_m: np.ndarray, x_e: int, acc_b
 def _forward(token: int, pos: int, p: np.ndarray,
              emb_m, emb_e, cls_m, cls_e, rms_att_m, rms_att_e, rms_ffn_m, rms_ffn_e,  # noqa: ANN001
              rms_fin_m, rms_fin_e, wq_m, wq_e, wk_m, wk_e, wv_m, wv_e, wo_m, wo_e,  # noqa: ANN001
-             w1_m, w1_e, w2_m, w2_e, w3_m, w3_e, exp_lut, isq_lut, rope_cos, rope_sin,  # noqa: ANN001
+             w1_m, w1_e, w2_m, w2_e, w3_m, w3_e, exp_lut, isq_lut, rope_cos,  # noqa: ANN001
+             rope_sin,  # noqa: ANN001
              key_m, key_e, val_m, val_e, reads, logits) -> None:  # noqa: ANN001
     """One token through the network; integer logits (F) into ``logits``."""
     dim, hidden, n_layers = p[0], p[1], p[2]
@@ -268,7 +270,8 @@ def _forward(token: int, pos: int, p: np.ndarray,
     act_bits, k_bits, v_bits = p[8], p[9], p[10]
     e_lb, e_lf, e_in = p[11], p[12], p[13] != 0
     i_lb, i_fr, i_nw = p[14], p[15], p[16]
-    rope_frac, rnd, eps_q, norm_bits, halves, acc_bits = p[17], p[18], p[19], p[20], p[21] != 0, p[22]
+    rope_frac, rnd, eps_q, norm_bits = p[17], p[18], p[19], p[20]
+    halves, acc_bits = p[21] != 0, p[22]
     q_bits = p[23]                                  # query mantissas (INT16, or fewer with INT16 K)
     q_dim = n_heads * hs
     kv_mul = n_heads // n_kv_heads                  # query heads per KV head (GQA)
@@ -402,7 +405,8 @@ class FixedDecoder:
         self.config = cfg
         self.act_bits = act
         self.q_bits = q_bits
-        self.weights = fixed_weights if fixed_weights is not None else quantize_weights(spec, weights, cfg)
+        self.weights = (fixed_weights if fixed_weights is not None
+                        else quantize_weights(spec, weights, cfg))
         fw = self.weights
         L, hkv, S, hs = spec.n_layers, spec.n_kv_heads, spec.seq_len, spec.head_size
         kdt = np.int8 if cfg.k_bits <= 8 else np.int16
@@ -452,9 +456,11 @@ class FixedDecoder:
             ConfigError: ``token`` or ``pos`` out of range.
         """
         if not 0 <= pos < self.spec.seq_len:
-            raise ConfigError(f"pos {pos} is outside the model's context 0..{self.spec.seq_len - 1}")
+            raise ConfigError(f"pos {pos} is outside the model's context "
+                              f"0..{self.spec.seq_len - 1}")
         if not 0 <= token < self.spec.vocab_size:
-            raise ConfigError(f"token {token} is outside the vocabulary 0..{self.spec.vocab_size - 1}")
+            raise ConfigError(f"token {token} is outside the vocabulary "
+                              f"0..{self.spec.vocab_size - 1}")
         fw = self.weights
         out = self.last_logits_int
         _forward(int(token), int(pos), self._p, fw.emb_m, fw.emb_e, fw.cls_m, fw.cls_e,

@@ -5,7 +5,8 @@ tables) and in the error-bound functions; run-time routines are integer-only and
 numba-compiled.
 """
 
-from .mac import acc_bits_needed, check_guard_bits, fuse_to_fixed, mac_dot, matvec_acc, max_act_bits
+from .mac import (acc_bits_needed, check_guard_bits, fuse_to_fixed, mac_dot, matvec_acc,
+                  max_act_bits)
 from .pot import (POT_EXP_MAX, POT_EXP_MIN, PotTensor, pot_error_bound, pot_quantize_rows,
                   pot_quantize_vector, pot_quantize_vector_array)
 from .primitives import (F_BITS, F_FRAC, ExpTable, InvSqrtTable, exp_fixed, exp_fixed_array,

@@ -51,7 +51,8 @@ class PotTensor:
 
     def dequantize(self) -> np.ndarray:
         """Exact real values (float64) of the stored integers."""
-        return self.mantissa.astype(np.float64) * np.ldexp(1.0, self.exponent.astype(np.int64))[..., None]
+        scale = np.ldexp(1.0, self.exponent.astype(np.int64))[..., None]
+        return self.mantissa.astype(np.float64) * scale
 
 
 def pot_quantize_rows(x: np.ndarray, bits: int = 8,
