@@ -33,6 +33,7 @@ def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvs
     perplexity of both, mean KL divergence, top-1/top-5 agreement, logit MSE."""
     from rich.progress import Progress
 
+    from ...decoder._blas import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import compare
     from ...errors import InputError
@@ -45,7 +46,7 @@ def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvs
     ref = make_decoder(ckpt)
     dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
     ids = tok.encode(read_text(text_path), bos=True, max_tokens=max_tokens)
-    with Progress(transient=True, redirect_stdout=False) as prog:
+    with blas_threads(1), Progress(transient=True, redirect_stdout=False) as prog:
         task = prog.add_task("compare", total=None)
         res = compare(ref, dec, ids, context=context, stride=stride, bos_id=tok.bos_id,
                       progress=lambda d, n: prog.update(task, completed=d, total=n))

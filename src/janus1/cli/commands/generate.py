@@ -34,6 +34,7 @@ def command(model: str, tokenizer: str | None, prompt: str, steps: int, temperat
     Like llama2.c's run: BOS, the prompt, then STEPS tokens; stops early at BOS/EOS
     or at the end of the context.
     """
+    from ...decoder._blas import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import generate
     from ...decoder.float_ref import Sampler
@@ -46,7 +47,8 @@ def command(model: str, tokenizer: str | None, prompt: str, steps: int, temperat
     dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
     sampler = Sampler(temperature=temperature, topp=topp, seed=seed)
     ids = tok.encode(prompt, bos=True)
-    res = generate(dec, ids, steps, sampler=sampler, stop_ids=(tok.bos_id, tok.eos_id))
+    with blas_threads(1):  # tiny products: BLAS threads only add contention
+        res = generate(dec, ids, steps, sampler=sampler, stop_ids=(tok.bos_id, tok.eos_id))
     text = tok.decode([tok.bos_id] + ids[1:] + res.token_ids)
     if as_json:
         echo_json({"model": ckpt.source, "numerics": numerics, "prompt": prompt,

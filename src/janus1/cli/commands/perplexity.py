@@ -51,6 +51,7 @@ def command(model: str, text_path: str, tokenizer: str | None, context: int,
     """
     from rich.progress import Progress
 
+    from ...decoder._blas import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import perplexity
     from ...errors import InputError
@@ -61,7 +62,7 @@ def command(model: str, text_path: str, tokenizer: str | None, context: int,
     tok = ckpt.require_tokenizer()
     dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
     ids = tok.encode(read_text(text_path), bos=True, max_tokens=max_tokens)
-    with Progress(transient=True, redirect_stdout=False) as prog:
+    with blas_threads(1), Progress(transient=True, redirect_stdout=False) as prog:
         task = prog.add_task("perplexity", total=None)
         res = perplexity(dec, ids, context=context, stride=stride, bos_id=tok.bos_id,
                          progress=lambda d, n: prog.update(task, completed=d, total=n))
