@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import require
 
-from janus1.decoder import FloatDecoder, load_checkpoint
+from janus1.decoder import Checkpoint, FloatDecoder, load_checkpoint
 from janus1.decoder.evaluate import log_softmax, perplexity, perplexity_windows
 from janus1.models import asset_path
 
@@ -30,7 +30,7 @@ def _llama(n_ctx: int):  # type: ignore[no-untyped-def]
                            type_k=0, type_v=0, n_threads=1, verbose=False, seed=0)
 
 
-def test_logits_match_hf_llama_within_1e4_relative(ckpt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_logits_match_hf_llama_within_1e4_relative(ckpt: Checkpoint, tmp_path: Path) -> None:
     torch = require("torch")
     transformers = require("transformers")
     from janus1.decoder.hf_export import export_hf
@@ -51,7 +51,7 @@ def test_logits_match_hf_llama_within_1e4_relative(ckpt, tmp_path: Path) -> None
     assert np.max(np.abs(halves - ref) / scale) < 1e-4
 
 
-def test_step_logits_match_llama_cpp_within_1e3_absolute(ckpt) -> None:  # type: ignore[no-untyped-def]
+def test_step_logits_match_llama_cpp_within_1e3_absolute(ckpt: Checkpoint) -> None:
     llm = _llama(512)
     toks = [1, *EXPECTED[:300]]
     llm.reset()
@@ -62,7 +62,7 @@ def test_step_logits_match_llama_cpp_within_1e3_absolute(ckpt) -> None:  # type:
     assert np.max(np.abs(ours - ref)) < 1e-3
 
 
-def test_perplexity_matches_llama_cpp_logits_within_1pct(ckpt) -> None:  # type: ignore[no-untyped-def]
+def test_perplexity_matches_llama_cpp_logits_within_1pct(ckpt: Checkpoint) -> None:
     # llama-perplexity protocol, context 256, first 16,384 tokens of wiki.test.raw in the
     # run.c/llama.cpp token stream (two leading "▁"; identical to llama.cpp's tokenize)
     ctx = 256

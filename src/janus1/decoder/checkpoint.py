@@ -40,7 +40,8 @@ class Checkpoint:
     def require_tokenizer(self) -> Tokenizer:
         """The tokenizer, or InputError when the checkpoint has none."""
         if self.tokenizer is None:
-            raise InputError(f"{self.source or self.spec.name}: no tokenizer found; pass --tokenizer")
+            raise InputError(f"{self.source or self.spec.name}: no tokenizer found; "
+                             "pass --tokenizer")
         return self.tokenizer
 
 
@@ -98,8 +99,8 @@ def _find_tokenizer(p: Path) -> Path | None:
     if len(cands) == 1:
         return cands[0]
     if len(cands) > 1:
-        raise FormatError(f"{p}: several tokenizers beside it ({', '.join(c.name for c in cands)}); "
-                          "pass --tokenizer")
+        names = ", ".join(c.name for c in cands)
+        raise FormatError(f"{p}: several tokenizers beside it ({names}); pass --tokenizer")
     return None
 
 

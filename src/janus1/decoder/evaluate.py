@@ -20,8 +20,8 @@ Perplexity protocols (``perplexity_windows``):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -158,7 +158,8 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
 
 def window_logits(decoder: Any, tokens: np.ndarray, windows: Sequence[tuple[int, np.ndarray]],
                   context: int, bos_id: int, *, batch: int = 16,
-                  progress: Callable[[int, int], None] | None = None):  # type: ignore[no-untyped-def]
+                  progress: Callable[[int, int], None] | None = None
+                  ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Yield ``(window index, logits at the scored positions (n, vocab), targets (n,))``.
 
     Uses ``decoder.forward_batch`` when present (several windows at once), else steps
@@ -212,7 +213,8 @@ def perplexity(decoder: Any, tokens: Sequence[int], *, context: int = 256,
         n += len(tgt)
     nll = tot / n
     return PerplexityResult(ppl=float(np.exp(nll)), nll=nll, tokens=n, context=context,
-                            stride=stride, windows=len(wins), protocol=protocol_text(context, stride))
+                            stride=stride, windows=len(wins),
+                            protocol=protocol_text(context, stride))
 
 
 # ----------------------------------------------------------------------------
@@ -238,7 +240,8 @@ class CompareResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``extra`` merged in)."""
-        d = {k: getattr(self, k) for k in self.__slots__ if k != "extra"}  # type: ignore[attr-defined]
+        names = [f.name for f in fields(self) if f.name != "extra"]
+        d: dict[str, Any] = {k: getattr(self, k) for k in names}
         d.update(self.extra)
         return d
 

@@ -115,7 +115,8 @@ class FloatDecoder:
         max_seq_len: positions the cache holds (default ``spec.seq_len``).
     """
 
-    def __init__(self, spec: ModelSpec, weights: Weights, *, weights_scheme: str | QuantScheme = "none",
+    def __init__(self, spec: ModelSpec, weights: Weights, *,
+                 weights_scheme: str | QuantScheme = "none",
                  kv_scheme: str | QuantScheme = "none", batch: int = 1,
                  max_seq_len: int | None = None) -> None:
         if spec.arch != "llama":
@@ -129,7 +130,8 @@ class FloatDecoder:
         w = self.w
         self.fused = _Fused(
             wqkv=np.ascontiguousarray(np.concatenate([w.wq, w.wk, w.wv], axis=1)),
-            wo=np.ascontiguousarray(w.wo), w13=np.ascontiguousarray(np.concatenate([w.w1, w.w3], axis=1)),
+            wo=np.ascontiguousarray(w.wo),
+            w13=np.ascontiguousarray(np.concatenate([w.w1, w.w3], axis=1)),
             w2=np.ascontiguousarray(w.w2), wcls=np.ascontiguousarray(w.wcls))
         self.batch = int(batch)
         self.max_seq_len = int(max_seq_len or spec.seq_len)
@@ -212,7 +214,7 @@ class FloatDecoder:
             self.value_cache[l, :B, :, pos] = v
             kc = self.key_cache[l, :B, :, :pos + 1]                 # (B, n_kv, T, hs)
             vc = self.value_cache[l, :B, :, :pos + 1]               # (B, n_kv, T, hs)
-            qg = q.reshape(B, nkv, rep, hs)                         # query head h -> kv head h // rep
+            qg = q.reshape(B, nkv, rep, hs)                         # head h uses kv head h // rep
             att = softmax(qg @ kc.transpose(0, 1, 3, 2))            # (B, n_kv, rep, T)
             o = (att @ vc).reshape(B, qd)                           # (B, q_dim)
             x = x + o @ f.wo[l].T                                   # (B, dim) residual

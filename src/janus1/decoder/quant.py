@@ -27,6 +27,7 @@ quantized array; :func:`quant_error` reports its error.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -179,7 +180,7 @@ def quant_error(x: np.ndarray, xq: np.ndarray) -> dict[str, float]:
 _MATRICES = ("token_embedding", "wq", "wk", "wv", "wo", "w1", "w2", "w3", "wcls")
 
 
-def quantize_weights(weights, scheme: QuantScheme):  # type: ignore[no-untyped-def]
+def quantize_weights(weights: Any, scheme: QuantScheme) -> Any:
     """Fake-quantize every matrix of a :class:`~janus1.models.weights.Weights`.
 
     Rows are output channels ([out, in] layout), so the default per-channel scheme
@@ -199,7 +200,7 @@ def quantize_weights(weights, scheme: QuantScheme):  # type: ignore[no-untyped-d
     return weights.replace(**changes)
 
 
-def weight_bytes(spec, scheme: QuantScheme, scale_bytes: int = 2) -> int:  # type: ignore[no-untyped-def]
+def weight_bytes(spec: Any, scheme: QuantScheme, scale_bytes: int = 2) -> int:
     """Stored bytes of all weights under ``scheme``: matrix codes plus one scale (and a
     zero point when asymmetric) of ``scale_bytes`` (FP16) per group; norms in FP32.
 
@@ -222,7 +223,7 @@ def weight_bytes(spec, scheme: QuantScheme, scale_bytes: int = 2) -> int:  # typ
     return total + norms
 
 
-def kv_bytes_per_token(spec, scheme: QuantScheme, scale_bytes: int = 2) -> float:  # type: ignore[no-untyped-def]
+def kv_bytes_per_token(spec: Any, scheme: QuantScheme, scale_bytes: int = 2) -> float:
     """KV-cache bytes per token (all layers, K and V): the ANCHORS formula
     2 * n_layers * n_kv_heads * head_dim * bytes, plus scales for integer schemes
     (per token: one per group of the kv_dim row; per channel: one per channel per

@@ -42,7 +42,8 @@ def load_hf_model(folder: str | Path, device: str | None = None) -> tuple[Any, s
         import torch
         import transformers
     except ImportError:
-        raise InputError("the torch backend needs the optional extras torch and transformers") from None
+        raise InputError("the torch backend needs the optional extras torch and "
+                         "transformers") from None
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = transformers.LlamaForCausalLM.from_pretrained(str(folder), torch_dtype=torch.float32)
     return model.to(dev).eval(), dev

@@ -190,7 +190,8 @@ class Tokenizer:
         for t in ids:
             t = int(t)
             if t < 0 or t >= len(self.pieces):
-                raise InputError(f"token id {t} is outside the vocabulary (0..{len(self.pieces) - 1})")
+                raise InputError(f"token id {t} is outside the vocabulary "
+                                 f"(0..{len(self.pieces) - 1})")
             if t in self.special:
                 first = True if t == self.bos_id else first
                 continue

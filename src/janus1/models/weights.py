@@ -238,7 +238,8 @@ def _gguf_tensor(p: Path, t: object) -> np.ndarray:
     qtype = t.tensor_type  # type: ignore[attr-defined]
     name = getattr(qtype, "name", str(qtype))
     if name not in GGUF_SUPPORTED_TYPES:
-        raise FormatError(f"{p}: tensor {t.name} has GGML type {name}, "  # type: ignore[attr-defined]
+        tname = t.name  # type: ignore[attr-defined]
+        raise FormatError(f"{p}: tensor {tname} has GGML type {name}, "
                           f"unsupported (supported: {', '.join(GGUF_SUPPORTED_TYPES)})")
     shape = tuple(int(x) for x in reversed(list(t.shape)))  # type: ignore[attr-defined]
     data = np.asarray(t.data)  # type: ignore[attr-defined]
@@ -251,7 +252,8 @@ def _gguf_tensor(p: Path, t: object) -> np.ndarray:
             out = np.asarray(gguf.quants.dequantize(data, qtype), dtype=np.float32)
         return out.reshape(shape)
     except (ValueError, TypeError) as exc:
-        raise FormatError(f"{p}: tensor {t.name}: cannot read {name} data: "  # type: ignore[attr-defined]
+        tname = t.name  # type: ignore[attr-defined]
+        raise FormatError(f"{p}: tensor {tname}: cannot read {name} data: "
                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                           ) from None
 

@@ -12,15 +12,18 @@ __all__ = ["command"]
 @click.command("compare")
 @click.argument("model")
 @click.option("--text", "text_path", required=True, help="Text file (e.g. wiki.test.raw).")
-@click.option("--tokenizer", default=None, help="Tokenizer file (default: beside/inside the model).")
+@click.option("--tokenizer", default=None,
+              help="Tokenizer file (default: beside or inside the model).")
 @click.option("--weights", "wscheme", default="none", show_default=True,
               help="Weight quantization scheme of the compared decoder.")
 @click.option("--kv", "kvscheme", default="none", show_default=True,
               help="KV-cache quantization scheme of the compared decoder.")
 @click.option("--numerics", type=click.Choice(["float", "fixed"]), default="float",
               show_default=True, help="Compare the float (quantized) or the fixed-point decoder.")
-@click.option("--context", default=256, show_default=True, type=int, help="Window length in tokens.")
-@click.option("--stride", default=None, type=int, help="Sliding-window stride (default: llama.cpp).")
+@click.option("--context", default=256, show_default=True, type=int,
+              help="Window length in tokens.")
+@click.option("--stride", default=None, type=int,
+              help="Sliding-window stride (default: llama.cpp's protocol).")
 @click.option("--max-tokens", default=16384, show_default=True, type=int,
               help="Use only the first K tokens of the text (BOS included).")
 @click.option("--greedy-steps", default=256, show_default=True, type=int,

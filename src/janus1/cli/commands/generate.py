@@ -11,7 +11,8 @@ __all__ = ["command"]
 
 @click.command("generate")
 @click.argument("model")
-@click.option("--tokenizer", default=None, help="Tokenizer file (default: beside/inside the model).")
+@click.option("--tokenizer", default=None,
+              help="Tokenizer file (default: beside or inside the model).")
 @click.option("--prompt", default="", help="Prompt text (default: empty, BOS only).")
 @click.option("--steps", default=256, show_default=True, type=int, help="Tokens to generate.")
 @click.option("--temperature", default=0.0, show_default=True, type=float,

@@ -27,8 +27,10 @@ def read_text(path: str) -> str:
 @click.command("perplexity")
 @click.argument("model")
 @click.option("--text", "text_path", required=True, help="Text file (e.g. wiki.test.raw).")
-@click.option("--tokenizer", default=None, help="Tokenizer file (default: beside/inside the model).")
-@click.option("--context", default=256, show_default=True, type=int, help="Window length in tokens.")
+@click.option("--tokenizer", default=None,
+              help="Tokenizer file (default: beside or inside the model).")
+@click.option("--context", default=256, show_default=True, type=int,
+              help="Window length in tokens.")
 @click.option("--stride", default=None, type=int,
               help="Sliding-window stride (default: llama.cpp's non-overlapping protocol).")
 @click.option("--max-tokens", default=None, type=int,

@@ -81,9 +81,10 @@ def run(ctx: StudyContext) -> SectionOutput:
         "regime compares the intensity with the ridge; the measured verdict asks whether "
         "the run actually reaches half of either roof.",
         "",
-        f"This machine, measured: memory bandwidth **{rates.bandwidth_bytes_per_s / 1e9:.1f} GB/s** "
-        f"(copy of {rates.copy_bytes >> 20} MiB), float32 **{rates.flops_per_s / 1e9:.1f} GFLOP/s** "
-        f"(SGEMM {rates.matmul_n}³, one thread), ridge {rates.ridge_flops_per_byte:.2f} FLOP/byte.",
+        f"This machine, measured: memory bandwidth "
+        f"**{rates.bandwidth_bytes_per_s / 1e9:.1f} GB/s** (copy of {rates.copy_bytes >> 20} MiB), "
+        f"float32 **{rates.flops_per_s / 1e9:.1f} GFLOP/s** (SGEMM {rates.matmul_n}³, one "
+        f"thread), ridge {rates.ridge_flops_per_byte:.2f} FLOP/byte.",
         "",
         "| backend | cache | batch | length | tokens/s | P50 ms | P95 ms | peak mem KiB | "
         "KV bytes measured | KV bytes formula | FLOP/byte | roofline regime | % of roofline | "
@@ -211,8 +212,8 @@ def _claims(get: Any, lengths: tuple[int, ...], batches: tuple[int, ...],
                    "(and its T^2 attention), with one each step adds one token's work"),
         Claim(seed="003", claim="decode is memory-bound", claimed="AI 0.49 FLOP/byte << ridge 36",
               measured=f"AI {b1['arithmetic_intensity']:.2f} FLOP/byte vs ridge "
-                       f"{rates.ridge_flops_per_byte:.2f} here, but {100 * b1['fraction_of_roofline']:.1f}% "
-                       "of the roofline reached",
+                       f"{rates.ridge_flops_per_byte:.2f} here, but "
+                       f"{100 * b1['fraction_of_roofline']:.1f}% of the roofline reached",
               verdict="partly",
               note=f"by the roofline it is memory-bound; measured it is {verdict_b1}: a "
                    "1 MB model stays in cache and the time goes to per-operation dispatch, "

@@ -179,5 +179,6 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-u
     return path
 
 
-SECTION = Section(name="quant", title="Quantization: perplexity against footprint (seed 001 step 2)",
+SECTION = Section(name="quant",
+                  title="Quantization: perplexity against footprint (seed 001 step 2)",
                   order=30, run=run, budget_s=60.0)
