@@ -15,19 +15,21 @@ pieces):
 
 - ``P[level, P_*]``: per-level parameters (shifts, sets, ways, latencies, banks, ...).
 - ``tags``: the line number held by each way of every cache level (-1 = invalid),
-  level after level, set after set. For LRU and FIFO a set is kept in recency (or
-  insertion) order, way 0 = most recent: a hit moves its entry to the front, a fill
-  shifts the set by one and drops the last (the victim). No age stamps, no victim search.
+  level after level, set after set; entries never move.
+- ``stamp``: per way, the replacement clock at the last use (LRU) or fill (FIFO); the
+  victim is the smallest stamp (invalid ways have 0 and go first).
 - ``meta``: per way, bit 0 dirty, bit 1 prefetched and not yet used, bits 4-5 the
   SRRIP re-reference prediction value.
 - ``ready``: per way, the cycle its data arrives (timed mode): a hit on a line still in
   flight waits for it (a merged miss, or a late prefetch).
-- ``mshr``/``bankfree``: the cycle each MSHR / bank becomes free.
+- ``mshr``: per level, the cycles its MSHRs become free, a ring kept sorted from
+  ``mhead[level]`` (the earliest first: O(1) to find, usually O(1) to insert).
+- ``bankfree``: the cycle each bank becomes free.
 - ``stats[level, S_*]``, ``g[G_*]`` (global counters and clocks), ``f`` (float clocks:
   DRAM channel free time), ``hist`` (latency histogram; the last bin collects overflow).
 
 A repeat of the line accessed just before is counted without a lookup: it is the most
-recent line of its set and nothing can have evicted it (prefetch fills reset this).
+recent line of its set and only a prefetch fill can have evicted it (which resets this).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["get_kernel", "kernel_source", "load_generated", "NP", "NS", "NG", "LRU", "FIFO", "RANDOM", "SRRIP"]
+__all__ = ["get_kernel", "kernel_source", "load_generated", "shape_key", "RUNTIME_COLS", "NP", "NS", "NG", "LRU", "FIFO", "RANDOM", "SRRIP"]
 
 # replacement policy codes
 LRU = 0
@@ -112,6 +114,7 @@ G_DRAM_REQ = 17      # DRAM line reads
 G_PF_USELESS = 18    # prefetched lines evicted unused
 G_STORES = 19
 G_DRAM_WREQ = 20
+G_CLOCK = 21         # replacement clock (LRU/FIFO stamps)
 NG = 24
 
 # ---- macros: expanded in place, so no array crosses a function boundary ----
@@ -127,24 +130,47 @@ else:
 for _k in range({w}):
     if tags[{b} + _k] == {li}:
         {pos} = {b} + _k
+""",
+    "MSHRPUSH": """
+_mb = P[{i}, P_MSHRBASE]
+_nm = P[{i}, P_MSHRS]
+_pos = mhead[{i}]
+_h2 = _pos + 1
+if _h2 == _nm:
+    _h2 = 0
+mhead[{i}] = _h2
+_cnt = _nm - 1
+while _cnt > 0:
+    _prev = _pos - 1
+    if _prev < 0:
+        _prev = _nm - 1
+    if mshr[_mb + _prev] <= {v}:
         break
+    mshr[_mb + _pos] = mshr[_mb + _prev]
+    _pos = _prev
+    _cnt -= 1
+mshr[_mb + _pos] = {v}
+""",
+    "SETBASE0": """
+if pow20:
+    {b} = tb0 + ({li} & mask0) * w0
+else:
+    {b} = tb0 + ({li} % sets0) * w0
+""",
+    "TOUCH0": """
+if lru0:
+    clk += 1
+    stamp[{pos}] = clk
+elif srrip0:
+    meta[{pos}] = meta[{pos}] & 0xCF
+""",
+    "MSHR0": """
+{k} = mshr[mb0 + mhead[0]]
 """,
     "TOUCH": """
 if P[{i}, P_POLICY] == LRU:
-    if {pos} != {b}:
-        _tg = tags[{pos}]
-        _mt = meta[{pos}]
-        for _k in range({pos}, {b}, -1):
-            tags[_k] = tags[_k - 1]
-            meta[_k] = meta[_k - 1]
-        tags[{b}] = _tg
-        meta[{b}] = _mt
-        if timed:
-            _rd = ready[{pos}]
-            for _k in range({pos}, {b}, -1):
-                ready[_k] = ready[_k - 1]
-            ready[{b}] = _rd
-        {pos} = {b}
+    clk += 1
+    stamp[{pos}] = clk
 elif P[{i}, P_POLICY] == SRRIP:
     meta[{pos}] = meta[{pos}] & 0xCF
 """,
@@ -166,16 +192,17 @@ if _ri > 0:
 bankfree[_kb] = {t} + P[{i}, P_BANKBUSY]
 """,
     "MSHR": """
-_mb = P[{i}, P_MSHRBASE]
-{k} = _mb
-for _k in range(_mb + 1, _mb + P[{i}, P_MSHRS]):
-    if mshr[_k] < mshr[{k}]:
-        {k} = _k
+{k} = mshr[P[{i}, P_MSHRBASE] + mhead[{i}]]
 """,
     "VICTIM": """
 _pol = P[{i}, P_POLICY]
 if _pol == LRU or _pol == FIFO:
-    {v} = {b} + {w} - 1
+    {v} = {b}
+    _sv = stamp[{b}]
+    for _k in range(1, {w}):
+        if stamp[{b} + _k] < _sv:
+            _sv = stamp[{b} + _k]
+            {v} = {b} + _k
 else:
     {v} = -1
     for _k in range({w}):
@@ -204,22 +231,68 @@ else:
                         meta[{b} + _k] = meta[{b} + _k] + 16
 """,
     "PLACE": """
+{slot} = {v}
 if _pol == LRU or _pol == FIFO:
-    for _k in range({v}, {b}, -1):
-        tags[_k] = tags[_k - 1]
-        meta[_k] = meta[_k - 1]
-    if timed:
-        for _k in range({v}, {b}, -1):
-            ready[_k] = ready[_k - 1]
-    {slot} = {b}
-else:
-    {slot} = {v}
-    if _pol == SRRIP:
-        {m} = {m} | 32
-tags[{slot}] = {li}
-meta[{slot}] = {m}
+    clk += 1
+    stamp[{v}] = clk
+elif _pol == SRRIP:
+    {m} = {m} | 32
+tags[{v}] = {li}
+meta[{v}] = {m}
 if timed:
-    ready[{slot}] = {r}
+    ready[{v}] = {r}
+""",
+    "WRITEDOWN": """
+wd_j = {j}
+wd_x = {x}
+wd_lb = {lb}
+wd_t = {t}
+while wd_j < n:
+    wd_li = wd_x >> P[wd_j, P_DSHIFT]
+    stats[wd_j, S_WBIN] += 1
+    if P[wd_j, P_SCRATCH]:
+        if P[wd_j, P_SPLO] <= wd_li < P[wd_j, P_SPHI]:
+            break
+        wd_j += 1
+        continue
+    wd_w = P[wd_j, P_WAYS]
+    @@SETBASE(i=wd_j, li=wd_li, b=wd_b)
+    @@FIND(b=wd_b, w=wd_w, li=wd_li, pos=wd_pos)
+    if timed:
+        @@BANK(i=wd_j, li=wd_li, t=wd_t)
+    if wd_pos >= 0:
+        @@TOUCH(i=wd_j, b=wd_b, pos=wd_pos)
+        if P[wd_j, P_WB]:
+            meta[wd_pos] = meta[wd_pos] | 1
+            break
+        wd_lb = P[wd_j, P_LBYTES]
+        wd_j += 1
+        continue
+    if not (P[wd_j, P_WA] and P[wd_j, P_WB]):
+        wd_j += 1
+        continue
+    @@VICTIM(i=wd_j, b=wd_b, w=wd_w, v=wd_v)
+    wd_old = tags[wd_v]
+    wd_oldm = meta[wd_v]
+    wd_m = 1
+    @@PLACE(i=wd_j, b=wd_b, v=wd_v, li=wd_li, m=wd_m, r=wd_t, slot=wd_slot)
+    stats[wd_j, S_FILLS] += 1
+    if wd_old < 0:
+        break
+    stats[wd_j, S_EVICT] += 1
+    if wd_j == 0 and wd_oldm & 2:
+        g[G_PF_USELESS] += 1
+    if not wd_oldm & 1:
+        break
+    stats[wd_j, S_WB] += 1
+    wd_x = wd_old << P[wd_j, P_DSHIFT]
+    wd_lb = P[wd_j, P_LBYTES]
+    wd_j += 1
+if wd_j >= n:
+    g[G_DRAM_WR] += wd_lb
+    g[G_DRAM_WREQ] += 1
+    if timed:
+        f[0] = max(float(wd_t), f[0]) + wd_lb / mp[1]
 """,
 }
 
@@ -235,63 +308,12 @@ from janus1.sim._kernel import (LRU, FIFO, RANDOM, SRRIP, P_DSHIFT, P_SETS, P_MA
     S_REFWAIT, S_MSHRWAIT, S_BYPASS, S_PFFILLS, G_NOW, G_LAST, G_LASTSLOT, G_DRAM_RD,
     G_DRAM_WR, G_STALL, G_LINEACC, G_REQS, G_PF_ISSUED, G_PF_USEFUL, G_PF_LATE,
     G_PF_DROPPED, G_PF_REDUNDANT, G_LAT_SUM, G_LAT_MAX, G_END, G_DRAM_QWAIT, G_DRAM_REQ,
-    G_PF_USELESS, G_STORES, G_DRAM_WREQ)
+    G_PF_USELESS, G_STORES, G_DRAM_WREQ, G_CLOCK)
 
 
 @njit(cache=True)
-def write_down(j, x, lb, t, timed, P, mp, tags, meta, ready, bankfree, rng, stats, g, f):
-    """Write the line holding first-level line x (lb bytes) into level j and below."""
-    n = P.shape[0]
-    while j < n:
-        li = x >> P[j, P_DSHIFT]
-        stats[j, S_WBIN] += 1
-        if P[j, P_SCRATCH]:
-            if P[j, P_SPLO] <= li < P[j, P_SPHI]:
-                return
-            j += 1
-            continue
-        w = P[j, P_WAYS]
-        @@SETBASE(i=j, li=li, b=b)
-        @@FIND(b=b, w=w, li=li, pos=pos)
-        if timed:
-            @@BANK(i=j, li=li, t=t)
-        if pos >= 0:
-            @@TOUCH(i=j, b=b, pos=pos)
-            if P[j, P_WB]:
-                meta[pos] = meta[pos] | 1
-                return
-            lb = P[j, P_LBYTES]
-            j += 1
-            continue
-        if not (P[j, P_WA] and P[j, P_WB]):
-            j += 1
-            continue
-        @@VICTIM(i=j, b=b, w=w, v=v)
-        old = tags[v]
-        oldm = meta[v]
-        m = 1
-        @@PLACE(i=j, b=b, v=v, li=li, m=m, r=t, slot=slot)
-        stats[j, S_FILLS] += 1
-        if old < 0:
-            return
-        stats[j, S_EVICT] += 1
-        if j == 0 and oldm & 2:
-            g[G_PF_USELESS] += 1
-        if not oldm & 1:
-            return
-        stats[j, S_WB] += 1
-        x = old << P[j, P_DSHIFT]
-        lb = P[j, P_LBYTES]
-        j += 1
-    g[G_DRAM_WR] += lb
-    g[G_DRAM_WREQ] += 1
-    if timed:
-        f[0] = max(float(t), f[0]) + lb / mp[1]
-
-
-@njit(cache=True)
-def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready, mshr,
-              bankfree, rng, stats, g, f, hist, pf, pf_out, mtmp, issue):
+def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready, stamp,
+              mshr, mhead, bankfree, rng, stats, g, f, hist, pf, pf_out, mtmp, issue):
     """Simulate one chunk of accesses, updating every state array in place."""
     n = P.shape[0]
     has_kind = kinds.size > 0
@@ -302,6 +324,20 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     wa0 = P[0, P_WA] != 0
     hit0 = P[0, P_HITLAT]
     w0 = P[0, P_WAYS]
+    lb0 = P[0, P_LBYTES]
+    # level-0 parameters as locals: loads from P cannot be hoisted by the compiler
+    # (P may alias the state arrays it stores to)
+    pow20 = P[0, P_POW2] != 0
+    tb0 = P[0, P_TBASE]
+    mask0 = P[0, P_MASK]
+    sets0 = P[0, P_SETS]
+    lru0 = P[0, P_POLICY] == LRU
+    srrip0 = P[0, P_POLICY] == SRRIP
+    mb0 = P[0, P_MSHRBASE]
+    nm0 = P[0, P_MSHRS]
+    # level-0 bank waits are impossible with one bank, no refresh and a bank free again
+    # before the next issue: then the bank model is skipped for level 0
+    bank0 = not (P[0, P_BANKS] == 1 and P[0, P_REFINT] == 0 and P[0, P_BANKBUSY] <= issue)
     hmax = hist.size - 1
     last = g[G_LAST]
     lastslot = g[G_LASTSLOT]
@@ -312,6 +348,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     stall = 0
     lat_sum = 0
     lat_max = g[G_LAT_MAX]
+    clk = g[G_CLOCK]
     nstores = 0
     for idx in range(addr.size):
         a = addr[idx]
@@ -338,7 +375,8 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                     meta[lastslot] = meta[lastslot] | 1
                 if timed:
                     t = now
-                    @@BANK(i=0, li=x, t=t)
+                    if bank0:
+                        @@BANK(i=0, li=x, t=t)
                     t += hit0
                     if ready[lastslot] > t:
                         t = ready[lastslot]
@@ -352,6 +390,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                 continue
             # ---- first level ----
             hit = False
+            wt = False
             t = now
             done = now
             demand = False
@@ -363,9 +402,9 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                 last = -1
                 lastslot = -1
             else:
-                @@SETBASE(i=0, li=x, b=b)
+                @@SETBASE0( li=x, b=b)
                 @@FIND(b=b, w=w0, li=x, pos=pos)
-                if timed:
+                if timed and bank0:
                     @@BANK(i=0, li=x, t=t)
                 if pos >= 0:
                     hit = True
@@ -378,21 +417,19 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                         if timed and ready[pos] > t + hit0:
                             g[G_PF_LATE] += 1
                         meta[pos] = meta[pos] & 0xFD
-                    @@TOUCH(i=0, b=b, pos=pos)
+                    @@TOUCH0( b=b, pos=pos)
                     if st:
                         if wb0:
                             meta[pos] = meta[pos] | 1
                         else:
-                            write_down(1, x, P[0, P_LBYTES], t, timed, P, mp, tags, meta,
-                                       ready, bankfree, rng, stats, g, f)
+                            wt = True
                     last = x
                     lastslot = pos
                 else:
                     stats[0, S_MISSES] += 1
                     if st and not wa0:
                         # write-around: the store goes below, nothing is allocated
-                        write_down(1, x, P[0, P_LBYTES], t, timed, P, mp, tags, meta, ready,
-                                   bankfree, rng, stats, g, f)
+                        wt = True
                         done = t + hit0
                         last = -1
                         lastslot = -1
@@ -400,10 +437,11 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                         demand = True
                         t += hit0
                         if timed:
-                            @@MSHR(i=0, k=m0)
-                            if mshr[m0] > t:
+                            @@MSHR0(k=mf)
+                            m0 = 1
+                            if mf > t:
                                 # all MSHRs busy: the core stalls until one frees
-                                _wt = mshr[m0] - t
+                                _wt = mf - t
                                 stats[0, S_MSHRWAIT] += _wt
                                 stall += _wt
                                 t += _wt
@@ -420,15 +458,16 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                     y = pf_out[r - 1 if demand else r]
                     if y < 0:
                         continue
-                    @@SETBASE(i=0, li=y, b=b)
+                    @@SETBASE0( li=y, b=b)
                     @@FIND(b=b, w=w0, li=y, pos=pos)
                     if pos >= 0:
                         g[G_PF_REDUNDANT] += 1
                         continue
                     mm = -1
                     if timed:
-                        @@MSHR(i=0, k=mm)
-                        if mshr[mm] > now:
+                        @@MSHR0(k=mf)
+                        mm = 1
+                        if mf > now:
                             g[G_PF_DROPPED] += 1
                             continue
                     g[G_PF_ISSUED] += 1
@@ -470,11 +509,11 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                     stats[i, S_MISSES] += 1
                     if timed:
                         tt += P[i, P_HITLAT]
-                        @@MSHR(i=i, k=mk)
-                        if mshr[mk] > tt:
-                            stats[i, S_MSHRWAIT] += mshr[mk] - tt
-                            tt = mshr[mk]
-                        mtmp[i] = mk
+                        @@MSHR(i=i, k=mf)
+                        if mf > tt:
+                            stats[i, S_MSHRWAIT] += mf - tt
+                            tt = mf
+                        mtmp[i] = 1
                 if hit_lvl == n:
                     lb = P[n - 1, P_LBYTES]
                     g[G_DRAM_RD] += lb
@@ -507,22 +546,21 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                     if timed:
                         kk = mm if j == 0 else mtmp[j]
                         if kk >= 0:
-                            mshr[kk] = tt
+                            @@MSHRPUSH(i=j, v=tt)
                     if j == 0:
                         slot0 = slot
+                        if old == last:
+                            # a prefetch fill evicted the line just accessed
+                            last = -1
+                            lastslot = -1
                     if old >= 0:
                         stats[j, S_EVICT] += 1
                         if j == 0 and oldm & 2:
                             g[G_PF_USELESS] += 1
                         if oldm & 1:
                             stats[j, S_WB] += 1
-                            write_down(j + 1, old << P[j, P_DSHIFT], P[j, P_LBYTES], tt,
-                                       timed, P, mp, tags, meta, ready, bankfree, rng, stats,
-                                       g, f)
+                            @@WRITEDOWN(j=j + 1, x=old << P[j, P_DSHIFT], lb=P[j, P_LBYTES], t=tt)
                 if is_pf:
-                    # the fill may have moved the last line inside its set
-                    last = -1
-                    lastslot = -1
                     if tt > end:
                         end = tt
                 else:
@@ -534,8 +572,10 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                         last = x
                         lastslot = slot0
                     if st and not wb0:
-                        write_down(1, x, P[0, P_LBYTES], t, timed, P, mp, tags, meta, ready,
-                                   bankfree, rng, stats, g, f)
+                        wt = True
+            if wt:
+                # a write-through or write-around store continues below the first level
+                @@WRITEDOWN(j=1, x=x, lb=lb0, t=t)
             if timed:
                 lat = done - want
                 lat_sum += lat
@@ -556,6 +596,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     g[G_LAT_SUM] += lat_sum
     g[G_LAT_MAX] = lat_max
     g[G_STORES] += nstores
+    g[G_CLOCK] = clk
 
 
 @njit(cache=True)
@@ -573,6 +614,30 @@ def unused_prefetches(P, tags, meta):
 
 
 def _expand(text: str, hook: str) -> str:
+    while "@@" in text:
+        text = _expand_once(text, hook)
+    return text
+
+
+def _split_args(args: str) -> list[str]:
+    """Split ``a=1, b=f(x, y)`` at top-level commas."""
+    parts, depth, cur = [], 0, ""
+    for ch in args:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur.strip())
+    return [p.replace(" =", "=").replace("= ", "=") for p in parts]
+
+
+def _expand_once(text: str, hook: str) -> str:
     out: list[str] = []
     for line in text.splitlines():
         s = line.strip()
@@ -584,15 +649,41 @@ def _expand(text: str, hook: str) -> str:
             body = textwrap.dedent(hook).strip("\n")
         else:
             name, _, args = s[2:].partition("(")
-            kw = dict(a.split("=") for a in args.rstrip(")").replace(" ", "").split(","))
+            kw = dict(a.split("=", 1) for a in _split_args(args[:-1]))
             body = _MACROS[name].format(**kw).strip("\n")
         out.extend(indent + b if b.strip() else "" for b in body.splitlines())
     return "\n".join(out) + "\n"
 
 
-def kernel_source(hook: str) -> str:
-    """The generated module's text for a prefetch hook (see :mod:`janus1.sim.prefetch`)."""
-    return _expand(_TEMPLATE, hook)
+# columns that change with a level's size: read from P at run time, so a size sweep
+# reuses one compiled kernel; every other column is a compile-time constant
+RUNTIME_COLS = ("P_SETS", "P_MASK", "P_POW2", "P_TBASE", "P_SPLO", "P_SPHI")
+
+
+def shape_key(P: Any) -> tuple[tuple[int, ...], ...]:
+    """The compile-time part of a parameter table (size-dependent columns zeroed)."""
+    rt = {globals()[c] for c in RUNTIME_COLS}
+    return tuple(tuple(0 if k in rt else int(v) for k, v in enumerate(row)) for row in P)
+
+
+def kernel_source(hook: str, shape: tuple[tuple[int, ...], ...] | None = None) -> str:
+    """The generated module's text for a prefetch hook (see :mod:`janus1.sim.prefetch`)
+    and, if given, a hierarchy shape (:func:`shape_key`) baked in as constants."""
+    import re
+
+    src = _expand(_TEMPLATE, hook)
+    if shape is None:
+        return src
+
+    def rep(m: re.Match[str]) -> str:
+        if m.group(2) in RUNTIME_COLS:
+            return m.group(0)
+        return f"PC[{m.group(1)}][{m.group(2)}]"
+
+    src = re.sub(r"\bP\[([^\[\],]+), (P_\w+)\]", rep, src)
+    src = src.replace("    n = P.shape[0]\n", f"    n = {len(shape)}\n")
+    return src.replace("\n\n@njit(cache=True)\ndef run_chunk",
+                       f"\nPC = {shape!r}\n\n\n@njit(cache=True)\ndef run_chunk", 1)
 
 
 def _cache_dir() -> Path:
@@ -638,7 +729,9 @@ def load_generated(src: str, prefix: str) -> Any:
     return mod
 
 
-def get_kernel(hook: str) -> tuple[Callable[..., None], Callable[..., int]]:
-    """The compiled ``(run_chunk, unused_prefetches)`` for a prefetch hook (built once)."""
-    mod = load_generated(kernel_source(hook), "janus1_kernel")
+def get_kernel(hook: str, shape: tuple[tuple[int, ...], ...] | None = None
+               ) -> tuple[Callable[..., None], Callable[..., int]]:
+    """The compiled ``(run_chunk, unused_prefetches)`` for a prefetch hook and hierarchy
+    shape (generated and compiled once; numba caches it on disk)."""
+    mod = load_generated(kernel_source(hook, shape), "janus1_kernel")
     return mod.run_chunk, mod.unused_prefetches

@@ -227,7 +227,9 @@ class Simulator:
         self.tags = np.full(max(tbase, 1), -1, np.int64)
         self.meta = np.zeros(max(tbase, 1), np.uint8)
         self.ready = np.zeros(max(tbase, 1) if not counts_only else 1, np.int64)
+        self.stamp = np.zeros(max(tbase, 1), np.int64)
         self.mshr = np.zeros(mbase, np.int64)
+        self.mhead = np.zeros(n, np.int64)
         self.bankfree = np.zeros(bbase, np.int64)
         self.rng = np.array([(lv.seed * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D + i)
                              % (2**63 - 1) or 1 for i, lv in enumerate(h.level)], np.int64)
@@ -264,7 +266,7 @@ class Simulator:
             self._fast_run = F.get_fast_kernel(shape, stores=False)
             self._fast_stores = False
         else:
-            self._run, self._unused = K.get_kernel(self.pf_spec.hook)
+            self._run, self._unused = K.get_kernel(self.pf_spec.hook, K.shape_key(P))
 
     def feed(self, chunk: Any) -> None:
         """Simulate one chunk (an address array or a chunk with ``addr``/``kind``/``size``)."""
@@ -281,7 +283,9 @@ class Simulator:
                            self.stats, self.g)
             return
         self._run(addr, kinds, sizes, default, not self.counts_only, self.P, self.mp,
-                  self.tags, self.meta, self.ready, self.mshr, self.bankfree, self.rng,
+                  self.tags, self.meta, self.ready, self.stamp, self.mshr, self.mhead,
+                  self.bankfree,
+                  self.rng,
                   self.stats, self.g, self.f, self.hist, self.pf_state, self.pf_out,
                   self.mtmp, self.h.issue_interval_cycles)
 

@@ -25,14 +25,20 @@ __all__ = ["CODE", "Config", "make_state", "HOOK"]
 
 CODE = 3  # registry code
 
-# Kernel hook. State ``pf``: header [trackers, lookahead, degree, window, clock, 0, 0, 0],
+# Kernel hook. State ``pf``: header [trackers, lookahead, degree, window, clock,
+# last matched tracker, 0, 0],
 # then 5 words per tracker: last line, direction (0 = training), next line to prefetch,
 # LRU stamp, valid.
 HOOK = """
 npf = 0
 pf[4] += 1
 pf_hit_k = -1
-for pf_k in range(pf[0]):
+# the tracker that matched last is tried first (hardware compares all in parallel;
+# a stream engine sees long runs of one stream)
+for pf_j in range(pf[0]):
+    pf_k = pf[5] + pf_j
+    if pf_k >= pf[0]:
+        pf_k -= pf[0]
     pf_e = 8 + 5 * pf_k
     if pf[pf_e + 4] == 0:
         continue
@@ -49,6 +55,7 @@ for pf_k in range(pf[0]):
             pf_hit_k = pf_k
             break
 if pf_hit_k >= 0:
+    pf[5] = pf_hit_k
     pf_e = 8 + 5 * pf_hit_k
     pf_dir = pf[pf_e + 1]
     pf[pf_e] = x
