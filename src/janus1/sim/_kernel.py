@@ -655,13 +655,16 @@ def _expand_once(text: str, hook: str) -> str:
     return "\n".join(out) + "\n"
 
 
-# columns that change with a level's size: read from P at run time, so a size sweep
-# reuses one compiled kernel; every other column is a compile-time constant
-RUNTIME_COLS = ("P_SETS", "P_MASK", "P_POW2", "P_TBASE", "P_SPLO", "P_SPHI")
+# the structural columns baked into a kernel as constants (the number of levels too);
+# sizes, latencies, banks, MSHRs and refresh stay run-time values, so sweeps over them
+# reuse one compiled kernel
+CONST_COLS = ("P_DSHIFT", "P_WAYS", "P_POLICY", "P_SCRATCH", "P_WB", "P_WA", "P_LBYTES",
+              "P_LSHIFT")
+RUNTIME_COLS = tuple(k for k in globals() if k.startswith("P_") and k not in CONST_COLS)
 
 
 def shape_key(P: Any) -> tuple[tuple[int, ...], ...]:
-    """The compile-time part of a parameter table (size-dependent columns zeroed)."""
+    """The compile-time part of a parameter table (run-time columns zeroed)."""
     rt = {globals()[c] for c in RUNTIME_COLS}
     return tuple(tuple(0 if k in rt else int(v) for k, v in enumerate(row)) for row in P)
 

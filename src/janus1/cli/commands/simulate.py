@@ -1,0 +1,132 @@
+"""``janus1 simulate``: run a trace (a file or an LLM inference stream) through a hierarchy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .._common import echo_json, json_option, print_table, set_option
+
+__all__ = ["command"]
+
+
+@click.command("simulate")
+@click.option("--hierarchy", "hierarchy", required=True, metavar="FILE.toml|PRESET",
+              help="Hierarchy TOML file or preset (janus-1, two-level).")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False), default=None,
+              help="Trace file (.npy, .npz, Dinero .din, Ramulator, DRAMSim3).")
+@click.option("--trace-format", default=None,
+              type=click.Choice(["npy", "npz", "din", "ramulator", "dramsim3"]),
+              help="Trace format (default: from the extension or the content).")
+@click.option("--model", default=None, help="Model preset or file: generate its trace.")
+@click.option("--phase", default="decode", show_default=True,
+              type=click.Choice(["decode", "prefill"]), help="Inference phase to trace.")
+@click.option("--context", default=None, type=int,
+              help="Decode: tokens already cached (default seq_len - tokens). "
+                   "Prefill: prompt tokens (default 128).")
+@click.option("--batch", default=1, show_default=True, type=int, help="Sequences.")
+@click.option("--precision", default="int8", show_default=True,
+              help="Weight and KV precision (fp32, fp16, bf16, int8, int4).")
+@click.option("--tokens", default=1, show_default=True, type=int, help="Decode steps.")
+@click.option("--layers", default=None, type=int,
+              help="Trace only the first N layers (a scaled-down run).")
+@click.option("--access-bytes", default=8, show_default=True, type=int,
+              help="Bytes per generated access.")
+@click.option("--prefetcher", default="stream", show_default=True,
+              help="none, next-line, stride or stream (Janus-Prefetch-1).")
+@click.option("--prefetch-opt", "prefetch_opts", multiple=True, metavar="KEY=VALUE",
+              help="Prefetcher parameter, e.g. --prefetch-opt lookahead=16. Repeatable.")
+@click.option("--counts-only", is_flag=True,
+              help="Exact functional model only: hits, misses, evictions (no timing).")
+@set_option
+@json_option
+def command(hierarchy: str, trace_path: str | None, trace_format: str | None,
+            model: str | None, phase: str, context: int | None, batch: int, precision: str,
+            tokens: int, layers: int | None, access_bytes: int, prefetcher: str,
+            prefetch_opts: tuple[str, ...], counts_only: bool, overrides: tuple[str, ...],
+            as_json: bool) -> None:
+    """Simulate a memory trace through a cache/scratchpad hierarchy with a prefetcher."""
+    from ...config import parse_override
+    from ...errors import InputError
+    from ...sim import Simulator, load_hierarchy
+
+    if (trace_path is None) == (model is None):
+        raise InputError("give exactly one of --trace FILE or --model M")
+    h = load_hierarchy(hierarchy, overrides)
+    opts: dict[str, Any] = {}
+    for item in prefetch_opts:
+        path, value = parse_override(item)
+        opts[".".join(path)] = value
+    sim = Simulator(h, prefetcher=prefetcher, counts_only=counts_only, prefetch_options=opts)
+    source: dict[str, Any]
+    if trace_path is not None:
+        from ...trace import detect_format, read_trace
+
+        fmt = trace_format or detect_format(trace_path)
+        chunks = read_trace(trace_path, fmt=fmt, access_bytes=access_bytes)
+        source = {"trace": trace_path, "format": fmt}
+    else:
+        from ...models import load_spec
+        from ...trace import model_trace
+
+        spec = load_spec(model)  # type: ignore[arg-type]
+        if context is None:
+            context = max(0, spec.seq_len - tokens) if phase == "decode" else min(
+                128, spec.seq_len)
+        chunks = model_trace(spec, phase=phase, precision=precision, context=context,
+                             batch=batch, tokens=tokens, access_bytes=access_bytes,
+                             n_layers=layers)
+        source = {"model": spec.name or model, "phase": phase, "precision": precision,
+                  "context": context, "batch": batch, "tokens": tokens, "layers": layers,
+                  "access_bytes": access_bytes}
+    _run(sim, chunks)
+    res = sim.result()
+    if as_json:
+        echo_json({"input": source, **res.to_dict()})
+        return
+    _print(res, source)
+
+
+def _run(sim: Any, chunks: Any) -> None:
+    import sys
+
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(file=sys.stderr)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("simulating", total=None)
+        n = 0
+        for c in chunks:
+            sim.feed(c)
+            n += len(c)
+            bar.update(task, description=f"simulating: {n:,} accesses")
+
+
+def _print(res: Any, source: dict[str, Any]) -> None:
+    def fmt_bw(v: float | None) -> str:
+        return "-" if v is None else f"{v / 1e9:.2f} GB/s"
+
+    rows = [[lv.name, f"{lv.hits:,}", f"{lv.misses:,}", f"{lv.hit_rate:.4%}",
+             f"{lv.evictions:,}", f"{lv.writebacks:,}", f"{lv.bytes_moved:,}",
+             fmt_bw(lv.bandwidth_bytes_per_s)] for lv in res.levels]
+    m = res.memory
+    rows.append([m["name"], "", f"{m['reads']:,} reads", "", "", f"{m['writes']:,}",
+                 f"{m['bytes_moved']:,}", fmt_bw(m["bandwidth_bytes_per_s"])])
+    what = ", ".join(f"{k}={v}" for k, v in source.items() if v is not None)
+    print_table(f"{res.hierarchy}: {res.accesses:,} accesses ({what}), prefetcher "
+                f"{res.prefetcher}", ["level", "hits", "misses", "hit rate", "evictions",
+                                      "write-backs", "bytes moved", "bandwidth"], rows)
+    if not res.counts_only:
+        lat = res.latency
+        print_table(f"latency (cycles of the first level's clock); {res.cycles:,} cycles, "
+                    f"{res.stall_cycles:,} stall cycles",
+                    list(lat), [[("-" if v is None else f"{v:.4g}") for v in lat.values()]])
+    p = res.prefetch
+    if p["name"] != "none":
+        keys = ["issued", "useful", "late", "useless", "dropped", "coverage", "accuracy"]
+        print_table("prefetch", keys, [[("-" if p[k] is None else
+                                         (f"{p[k]:.3f}" if isinstance(p[k], float) else
+                                          f"{p[k]:,}")) for k in keys]])
