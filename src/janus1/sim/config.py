@@ -238,6 +238,9 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
             data.setdefault("name", p.stem)
             source = str(p)
         else:
+            if s.lower() not in hierarchy_presets():
+                raise InputError(f"unknown hierarchy {s!r}: not a preset (known: "
+                                 f"{', '.join(hierarchy_presets())}) nor a .toml file")
             data = load_preset("hierarchies", s)
             source = f"hierarchy preset {s}"
     if overrides:
