@@ -60,11 +60,14 @@ def test_decode_bytes_match_the_model(model: str, precision: str) -> None:
     assert got["act"] > 0
 
 
-def test_gqa_reads_each_kv_head_once_per_group() -> None:
+@pytest.mark.parametrize("kv_layout", ["position-major", "head-major"])
+def test_gqa_reads_each_kv_head_once_per_group(kv_layout: str) -> None:
     spec = load_spec("llama-3-8b")  # 32 query heads over 8 KV heads
-    mm = MemoryMap()
-    got = _split(decode_trace(spec, precision="fp16", context=63, n_layers=1), mm)
+    mm = MemoryMap(kv_layout=kv_layout)
+    got = _split(decode_trace(spec, precision="fp16", context=63, n_layers=1, memory_map=mm),
+                 mm)
     assert got["kv_ld"] == 2 * 64 * spec.kv_dim * 2  # not 4x that (n_rep = 4)
+    assert got["kv_st"] == 2 * spec.kv_dim * 2
 
 
 def test_prefill_writes_every_prompt_position() -> None:

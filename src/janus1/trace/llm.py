@@ -56,6 +56,7 @@ class MemoryMap:
     kv_base: int = 4 << 30                # first KV-cache byte
     act_base: int = 12 << 30              # first activation byte
     kv_layout: str = "position-major"     # K[layer][pos][kv_dim] (llama2.c) or "head-major"
+    #                                       (K[layer][head][pos][head_dim]: a head's keys in a row)
 
     def __post_init__(self) -> None:
         for name in ("weights_base", "kv_base", "act_base"):
@@ -80,6 +81,7 @@ class Layout:
     kv_seq_bytes: int                     # bytes of one sequence's whole KV cache
     kv_row_bytes: int                     # bytes of one position's K (or V) row
     kv_positions: int                     # positions allocated per sequence
+    kv_head_major: bool = False           # K[layer][head][pos][head_dim] instead of [pos][kv_dim]
     act: dict[str, tuple[int, int]] = field(default_factory=dict)  # per sequence 0
     act_seq_bytes: int = 0                # activation bytes per sequence
     weight_bytes: int = 0                 # total weight bytes
@@ -150,7 +152,8 @@ def layout(spec: object, *, bytes_per_element: float, positions: int, batch: int
         act[name] = (a, nb)
         a = _align(a + nb)
     return Layout(weights=w, kv_k=kv_k, kv_v=kv_v, kv_seq_bytes=seq_bytes, kv_row_bytes=row,
-                  kv_positions=positions, act=act, act_seq_bytes=a - mm.act_base,
+                  kv_positions=positions, kv_head_major=mm.kv_layout == "head-major",
+                  act=act, act_seq_bytes=a - mm.act_base,
                   weight_bytes=weight_bytes)
 
 
@@ -245,8 +248,26 @@ def _attention_reads(em: _Emitter, lay: Layout, spec: object, layer: int, seq: i
                 # scores of the n_rep query heads: written after K, read before V
                 yield from em.block(np.array([att], np.int64), 4 * npos * s.n_rep, STORE)  # type: ignore[attr-defined]
                 yield from em.block(np.array([att], np.int64), 4 * npos * s.n_rep, LOAD)  # type: ignore[attr-defined]
-            starts = kind_base + base_off + pos * row + h * head_bytes
-            yield from em.block(starts, head_bytes if hd else row, LOAD)
+            if lay.kv_head_major:
+                # one head's positions are contiguous: a sequential stream
+                starts = np.array([kind_base + base_off + h * lay.kv_positions * head_bytes],
+                                  np.int64)
+                yield from em.block(starts, npos * head_bytes, LOAD)
+            else:
+                starts = kind_base + base_off + pos * row + h * head_bytes
+                yield from em.block(starts, head_bytes if hd else row, LOAD)
+
+
+def _kv_store(em: _Emitter, lay: Layout, spec: object, base: int, pos: np.ndarray
+              ) -> Iterator[TraceChunk]:
+    """Store the K (or V) rows of positions ``pos`` at ``base`` in the layout's order."""
+    r = lay.kv_row_bytes
+    if not lay.kv_head_major:
+        yield from em.block(base + pos * r, r, STORE)
+        return
+    hb = max(1, r // spec.n_kv_heads)  # type: ignore[attr-defined]
+    for h in range(spec.n_kv_heads):  # type: ignore[attr-defined]
+        yield from em.block(base + h * lay.kv_positions * hb + pos * hb, hb, STORE)
 
 
 def _layer_weights_1(em: _Emitter, lay: Layout, layer: int) -> Iterator[TraceChunk]:
@@ -327,11 +348,8 @@ def _decode(spec: object, lay: Layout, context: int, tokens: int, batch: int,
                 for name in ("q", "k", "v"):
                     yield from em.one((A[name][0] + off, A[name][1]), STORE)
                 kvo = b * lay.kv_seq_bytes
-                r = lay.kv_row_bytes
-                yield from em.block(np.array([lay.kv_k[layer] + kvo + pos * r], np.int64), r,
-                                    STORE)
-                yield from em.block(np.array([lay.kv_v[layer] + kvo + pos * r], np.int64), r,
-                                    STORE)
+                for kb in (lay.kv_k[layer], lay.kv_v[layer]):
+                    yield from _kv_store(em, lay, spec, kb + kvo, np.array([pos], np.int64))
                 yield from em.one((A["q"][0] + off, A["q"][1]), LOAD)
                 yield from _attention_reads(em, lay, spec, layer, b, pos + 1, off)
                 yield from em.one((A["xb"][0] + off, A["xb"][1]), STORE)
@@ -386,14 +404,13 @@ def _prefill(spec: object, lay: Layout, prompt: int, batch: int, q_block: int,
     s = spec
     L = s.n_layers if n_layers is None else n_layers  # type: ignore[attr-defined]
     em = _Emitter(access_bytes, chunk_accesses)
-    r = lay.kv_row_bytes
     pos = np.arange(prompt, dtype=np.int64)
     for layer in range(L):
         yield from _layer_weights_1(em, lay, layer)
         for b in range(batch):
             kvo = b * lay.kv_seq_bytes
-            yield from em.block(lay.kv_k[layer] + kvo + pos * r, r, STORE)
-            yield from em.block(lay.kv_v[layer] + kvo + pos * r, r, STORE)
+            for kb in (lay.kv_k[layer], lay.kv_v[layer]):
+                yield from _kv_store(em, lay, spec, kb + kvo, pos)
             for q0 in range(0, prompt, q_block):
                 npos = min(prompt, q0 + q_block)
                 yield from _attention_reads(em, lay, spec, layer, b, npos,
