@@ -28,6 +28,11 @@ pieces):
 - ``stats[level, S_*]``, ``g[G_*]`` (global counters and clocks), ``f`` (float clocks:
   DRAM channel free time), ``hist`` (latency histogram; the last bin collects overflow).
 
+Write-backs (and write-through stores) take banks and the DRAM channel at the issue
+cycle of the access that caused them, not when the fill that evicted them completes:
+the channel is one first-come-first-served clock, and reserving it in the future would
+block reads that arrive earlier.
+
 A repeat of the line accessed just before is counted without a lookup: it is the most
 recent line of its set and only a prefetch fill can have evicted it (which resets this).
 """
@@ -559,7 +564,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                             g[G_PF_USELESS] += 1
                         if oldm & 1:
                             stats[j, S_WB] += 1
-                            @@WRITEDOWN(j=j + 1, x=old << P[j, P_DSHIFT], lb=P[j, P_LBYTES], t=tt)
+                            @@WRITEDOWN(j=j + 1, x=old << P[j, P_DSHIFT], lb=P[j, P_LBYTES], t=now)
                 if is_pf:
                     if tt > end:
                         end = tt
@@ -575,7 +580,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                         wt = True
             if wt:
                 # a write-through or write-around store continues below the first level
-                @@WRITEDOWN(j=1, x=x, lb=lb0, t=t)
+                @@WRITEDOWN(j=1, x=x, lb=lb0, t=now)
             if timed:
                 lat = done - want
                 lat_sum += lat
