@@ -49,7 +49,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["get_kernel", "kernel_source", "load_generated", "shape_key", "RUNTIME_COLS", "NP", "NS", "NG", "LRU", "FIFO", "RANDOM", "SRRIP"]
+__all__ = ["get_kernel", "kernel_source", "load_generated", "shape_key", "RUNTIME_COLS",
+           "NP", "NS", "NG", "LRU", "FIFO", "RANDOM", "SRRIP"]
 
 # replacement policy codes
 LRU = 0

@@ -139,7 +139,7 @@ class MemoryConfig:
 
     name: str = "DRAM"                         # shown in results
     latency_ns: float = 100.0                  # idle load-to-use latency after the transfer slot
-    bandwidth_bytes_per_s: float = 51.2e9      # peak channel bandwidth; TOML ``bandwidth = "51.2GB/s"``
+    bandwidth_bytes_per_s: float = 51.2e9      # peak bandwidth; TOML ``bandwidth = "51.2GB/s"``
     read_energy_pj_per_byte: float | None = None   # energy hook (unset = not reported)
     write_energy_pj_per_byte: float | None = None  # energy hook (unset = not reported)
     source: str = ""                           # where the numbers come from
@@ -163,7 +163,7 @@ class HierarchyConfig:
     level: list[LevelConfig]                 # first level first; TOML ``[[level]]``
     memory: MemoryConfig = field(default_factory=MemoryConfig)  # TOML ``[memory]``
     clock_hz: float = 1e9                    # first level's clock; TOML ``clock = "1GHz"``
-    issue_interval_cycles: int = 1           # the core issues at most one access per this many cycles
+    issue_interval_cycles: int = 1           # at most one line access issued per this many cycles
     name: str = ""                           # preset name or file stem
     source: str = ""                         # where the numbers come from
     notes: list[str] = field(default_factory=list)  # free-form notes (assumptions)

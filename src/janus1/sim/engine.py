@@ -342,7 +342,8 @@ class Simulator:
         latency = _latency(self.hist, g) if timed else {k: None for k in LATENCY_KEYS}
         issued = int(g[K.G_PF_ISSUED])
         useful = int(g[K.G_PF_USEFUL])
-        useless = int(g[K.G_PF_USELESS]) + (0 if self.fast else int(self._unused(self.P, self.tags, self.meta)))
+        resident = 0 if self.fast else int(self._unused(self.P, self.tags, self.meta))
+        useless = int(g[K.G_PF_USELESS]) + resident
         misses0 = levels[0].misses
         prefetch = {"name": self.pf_spec.name, "issued": issued, "useful": useful,
                     "late": int(g[K.G_PF_LATE]) if timed else None, "useless": useless,

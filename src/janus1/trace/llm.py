@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError
+from ..models.spec import ModelSpec
 from .chunk import LOAD, STORE, TraceChunk
 
 __all__ = ["MemoryMap", "Layout", "layout", "decode_trace", "prefill_trace", "model_trace",
@@ -91,7 +92,7 @@ def _nbytes(numel: int, bpe: float) -> int:
     return int(math.ceil(numel * bpe))
 
 
-def layout(spec: object, *, bytes_per_element: float, positions: int, batch: int = 1,
+def layout(spec: ModelSpec, *, bytes_per_element: float, positions: int, batch: int = 1,
            memory_map: MemoryMap | None = None, n_layers: int | None = None) -> Layout:
     """Place weights, KV cache and activations of ``spec`` in memory.
 
@@ -105,7 +106,7 @@ def layout(spec: object, *, bytes_per_element: float, positions: int, batch: int
     """
     mm = memory_map or MemoryMap()
     s = spec
-    L = s.n_layers if n_layers is None else n_layers  # type: ignore[attr-defined]
+    L = s.n_layers if n_layers is None else n_layers
     bpe = bytes_per_element
     act_b = max(1.0, bpe)
     w: dict[str, tuple[int, int]] = {}
@@ -117,9 +118,9 @@ def layout(spec: object, *, bytes_per_element: float, positions: int, batch: int
         w[name] = (addr, nb)
         addr = _align(addr + nb)
 
-    dim, hid = s.dim, s.hidden_dim  # type: ignore[attr-defined]
-    qd, kvd = s.q_dim, s.kv_dim  # type: ignore[attr-defined]
-    put("tok_embeddings", s.vocab_size * dim)  # type: ignore[attr-defined]
+    dim, hid = s.dim, s.hidden_dim
+    qd, kvd = s.q_dim, s.kv_dim
+    put("tok_embeddings", s.vocab_size * dim)
     for layer in range(L):
         put(f"l{layer}.attn_norm", dim)
         put(f"l{layer}.wq", dim * qd)
@@ -128,12 +129,12 @@ def layout(spec: object, *, bytes_per_element: float, positions: int, batch: int
         put(f"l{layer}.wo", qd * dim)
         put(f"l{layer}.ffn_norm", dim)
         put(f"l{layer}.w1", dim * hid)
-        if s.gated_ffn:  # type: ignore[attr-defined]
+        if s.gated_ffn:
             put(f"l{layer}.w3", dim * hid)
         put(f"l{layer}.w2", hid * dim)
     put("final_norm", dim)
-    if not s.tied_classifier:  # type: ignore[attr-defined]
-        put("classifier", s.vocab_size * dim)  # type: ignore[attr-defined]
+    if not s.tied_classifier:
+        put("classifier", s.vocab_size * dim)
     else:
         w["classifier"] = w["tok_embeddings"]
     weight_bytes = addr - mm.weights_base
@@ -146,9 +147,9 @@ def layout(spec: object, *, bytes_per_element: float, positions: int, batch: int
     a = mm.act_base
     for name, nb in (("x", _nbytes(dim, act_b)), ("xb", _nbytes(max(dim, qd), act_b)),
                      ("q", _nbytes(qd, act_b)), ("k", _nbytes(kvd, act_b)),
-                     ("v", _nbytes(kvd, act_b)), ("att", 4 * s.n_heads * positions),  # type: ignore[attr-defined]
+                     ("v", _nbytes(kvd, act_b)), ("att", 4 * s.n_heads * positions),
                      ("hb", _nbytes(hid, act_b)), ("hb2", _nbytes(hid, act_b)),
-                     ("logits", 4 * s.vocab_size)):  # type: ignore[attr-defined]
+                     ("logits", 4 * s.vocab_size)):
         act[name] = (a, nb)
         a = _align(a + nb)
     return Layout(weights=w, kv_k=kv_k, kv_v=kv_v, kv_seq_bytes=seq_bytes, kv_row_bytes=row,
@@ -215,7 +216,7 @@ class _Emitter:
             yield self._flush()
 
 
-def _check(spec: object, precision: str, batch: int, access_bytes: int,
+def _check(spec: ModelSpec, precision: str, batch: int, access_bytes: int,
            chunk_accesses: int, n_layers: int | None) -> float:
     from ..workload import parse_precision
 
@@ -226,28 +227,29 @@ def _check(spec: object, precision: str, batch: int, access_bytes: int,
         raise ConfigError(f"access_bytes must be >= 1, not {access_bytes}")
     if chunk_accesses < 1024:
         raise ConfigError(f"chunk_accesses must be >= 1024, not {chunk_accesses}")
-    nl = spec.n_layers  # type: ignore[attr-defined]
+    nl = spec.n_layers
     if n_layers is not None and not 1 <= n_layers <= nl:
         raise ConfigError(f"n_layers must be in 1..{nl}, not {n_layers}")
     return bpe
 
 
-def _attention_reads(em: _Emitter, lay: Layout, spec: object, layer: int, seq: int,
+def _attention_reads(em: _Emitter, lay: Layout, spec: ModelSpec, layer: int, seq: int,
                      npos: int, act_off: int) -> Iterator[TraceChunk]:
     """KV reads of ``npos`` cached positions for every KV head (GQA: once per group)."""
     s = spec
-    hd = s.head_dim  # type: ignore[attr-defined]
+    hd = s.head_dim
     row = lay.kv_row_bytes
-    head_bytes = max(1, row // s.n_kv_heads)  # type: ignore[attr-defined]
+    head_bytes = max(1, row // s.n_kv_heads)
     base_off = seq * lay.kv_seq_bytes
     pos = np.arange(npos, dtype=np.int64)
     att = lay.act["att"][0] + act_off
-    for h in range(s.n_kv_heads):  # type: ignore[attr-defined]
+    for h in range(s.n_kv_heads):
         for kind_base in (lay.kv_k[layer], lay.kv_v[layer]):
             if kind_base == lay.kv_v[layer]:
                 # scores of the n_rep query heads: written after K, read before V
-                yield from em.block(np.array([att], np.int64), 4 * npos * s.n_rep, STORE)  # type: ignore[attr-defined]
-                yield from em.block(np.array([att], np.int64), 4 * npos * s.n_rep, LOAD)  # type: ignore[attr-defined]
+                scores = np.array([att], np.int64)
+                yield from em.block(scores, 4 * npos * s.n_rep, STORE)
+                yield from em.block(scores, 4 * npos * s.n_rep, LOAD)
             if lay.kv_head_major:
                 # one head's positions are contiguous: a sequential stream
                 starts = np.array([kind_base + base_off + h * lay.kv_positions * head_bytes],
@@ -258,15 +260,15 @@ def _attention_reads(em: _Emitter, lay: Layout, spec: object, layer: int, seq: i
                 yield from em.block(starts, head_bytes if hd else row, LOAD)
 
 
-def _kv_store(em: _Emitter, lay: Layout, spec: object, base: int, pos: np.ndarray
+def _kv_store(em: _Emitter, lay: Layout, spec: ModelSpec, base: int, pos: np.ndarray
               ) -> Iterator[TraceChunk]:
     """Store the K (or V) rows of positions ``pos`` at ``base`` in the layout's order."""
     r = lay.kv_row_bytes
     if not lay.kv_head_major:
         yield from em.block(base + pos * r, r, STORE)
         return
-    hb = max(1, r // spec.n_kv_heads)  # type: ignore[attr-defined]
-    for h in range(spec.n_kv_heads):  # type: ignore[attr-defined]
+    hb = max(1, r // spec.n_kv_heads)
+    for h in range(spec.n_kv_heads):
         yield from em.block(base + h * lay.kv_positions * hb + pos * hb, hb, STORE)
 
 
@@ -285,7 +287,7 @@ def _layer_weights_2(em: _Emitter, lay: Layout, layer: int, gated: bool
     yield from em.one(lay.weights[f"l{layer}.w2"], LOAD)
 
 
-def decode_trace(spec: object, *, precision: str = "int8", context: int = 0, batch: int = 1,
+def decode_trace(spec: ModelSpec, *, precision: str = "int8", context: int = 0, batch: int = 1,
                  memory_map: MemoryMap | None = None, tokens: int = 1,
                  access_bytes: int = 8, chunk_accesses: int = 1 << 20,
                  n_layers: int | None = None) -> Iterator[TraceChunk]:
@@ -312,9 +314,9 @@ def decode_trace(spec: object, *, precision: str = "int8", context: int = 0, bat
     bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers)
     if context < 0 or tokens < 1:
         raise ConfigError(f"context must be >= 0 and tokens >= 1 (got {context}, {tokens})")
-    if context + tokens > spec.seq_len:  # type: ignore[attr-defined]
+    if context + tokens > spec.seq_len:
         raise ConfigError(f"context {context} + {tokens} token(s) exceeds the model's "
-                          f"seq_len {spec.seq_len}")  # type: ignore[attr-defined]
+                          f"seq_len {spec.seq_len}")
     positions = context + tokens
     lay = layout(spec, bytes_per_element=bpe, positions=positions, batch=batch,
                  memory_map=memory_map, n_layers=n_layers)
@@ -322,11 +324,11 @@ def decode_trace(spec: object, *, precision: str = "int8", context: int = 0, bat
                    n_layers)
 
 
-def _decode(spec: object, lay: Layout, context: int, tokens: int, batch: int,
+def _decode(spec: ModelSpec, lay: Layout, context: int, tokens: int, batch: int,
             access_bytes: int, chunk_accesses: int, n_layers: int | None
             ) -> Iterator[TraceChunk]:
     s = spec
-    L = s.n_layers if n_layers is None else n_layers  # type: ignore[attr-defined]
+    L = s.n_layers if n_layers is None else n_layers
     em = _Emitter(access_bytes, chunk_accesses)
     A = lay.act
     seqs = range(batch)
@@ -335,9 +337,9 @@ def _decode(spec: object, lay: Layout, context: int, tokens: int, batch: int,
         for b in seqs:  # token embedding row
             off = b * lay.act_seq_bytes
             emb, _ = lay.weights["tok_embeddings"]
-            row = lay.weights["tok_embeddings"][1] // s.vocab_size  # type: ignore[attr-defined]
-            yield from em.block(np.array([emb + (pos % s.vocab_size) * row], np.int64),  # type: ignore[attr-defined]
-                                row, LOAD)
+            row = lay.weights["tok_embeddings"][1] // s.vocab_size
+            tok = pos % s.vocab_size  # the token id does not matter: any one row
+            yield from em.block(np.array([emb + tok * row], np.int64), row, LOAD)
             yield from em.one((A["x"][0] + off, A["x"][1]), STORE)
         for layer in range(L):
             for b in seqs:
@@ -353,7 +355,7 @@ def _decode(spec: object, lay: Layout, context: int, tokens: int, batch: int,
                 yield from em.one((A["q"][0] + off, A["q"][1]), LOAD)
                 yield from _attention_reads(em, lay, spec, layer, b, pos + 1, off)
                 yield from em.one((A["xb"][0] + off, A["xb"][1]), STORE)
-            yield from _layer_weights_2(em, lay, layer, s.gated_ffn)  # type: ignore[attr-defined]
+            yield from _layer_weights_2(em, lay, layer, s.gated_ffn)
             for b in seqs:
                 off = b * lay.act_seq_bytes
                 yield from em.one((A["hb"][0] + off, A["hb"][1]), STORE)
@@ -366,7 +368,7 @@ def _decode(spec: object, lay: Layout, context: int, tokens: int, batch: int,
     yield from em.rest()
 
 
-def prefill_trace(spec: object, *, precision: str = "int8", prompt: int = 128, batch: int = 1,
+def prefill_trace(spec: ModelSpec, *, precision: str = "int8", prompt: int = 128, batch: int = 1,
                   memory_map: MemoryMap | None = None, q_block: int = 64,
                   access_bytes: int = 8, chunk_accesses: int = 1 << 20,
                   n_layers: int | None = None) -> Iterator[TraceChunk]:
@@ -389,20 +391,20 @@ def prefill_trace(spec: object, *, precision: str = "int8", prompt: int = 128, b
     bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers)
     if prompt < 1 or q_block < 1:
         raise ConfigError(f"prompt and q_block must be >= 1 (got {prompt}, {q_block})")
-    if prompt > spec.seq_len:  # type: ignore[attr-defined]
+    if prompt > spec.seq_len:
         raise ConfigError(f"prompt {prompt} exceeds the model's seq_len "
-                          f"{spec.seq_len}")  # type: ignore[attr-defined]
+                          f"{spec.seq_len}")
     lay = layout(spec, bytes_per_element=bpe, positions=prompt, batch=batch,
                  memory_map=memory_map, n_layers=n_layers)
     return _prefill(spec, lay, prompt, batch, q_block, access_bytes, chunk_accesses,
                     n_layers)
 
 
-def _prefill(spec: object, lay: Layout, prompt: int, batch: int, q_block: int,
+def _prefill(spec: ModelSpec, lay: Layout, prompt: int, batch: int, q_block: int,
              access_bytes: int, chunk_accesses: int, n_layers: int | None
              ) -> Iterator[TraceChunk]:
     s = spec
-    L = s.n_layers if n_layers is None else n_layers  # type: ignore[attr-defined]
+    L = s.n_layers if n_layers is None else n_layers
     em = _Emitter(access_bytes, chunk_accesses)
     pos = np.arange(prompt, dtype=np.int64)
     for layer in range(L):
@@ -415,13 +417,13 @@ def _prefill(spec: object, lay: Layout, prompt: int, batch: int, q_block: int,
                 npos = min(prompt, q0 + q_block)
                 yield from _attention_reads(em, lay, spec, layer, b, npos,
                                             b * lay.act_seq_bytes)
-        yield from _layer_weights_2(em, lay, layer, s.gated_ffn)  # type: ignore[attr-defined]
+        yield from _layer_weights_2(em, lay, layer, s.gated_ffn)
     yield from em.one(lay.weights["final_norm"], LOAD)
     yield from em.one(lay.weights["classifier"], LOAD)
     yield from em.rest()
 
 
-def model_trace(spec: object, *, phase: str = "decode", precision: str = "int8",
+def model_trace(spec: ModelSpec, *, phase: str = "decode", precision: str = "int8",
                 context: int = 0, batch: int = 1, memory_map: MemoryMap | None = None,
                 tokens: int = 1, access_bytes: int = 8, chunk_accesses: int = 1 << 20,
                 n_layers: int | None = None) -> Iterator[TraceChunk]:

@@ -93,7 +93,8 @@ def run(ctx: StudyContext) -> SectionOutput:
         "|" + "---|" * (11 + 2 * len(names)),
     ]
     for r in rows:
-        md.append(f"| {r['access_bytes']} B | {r['factor']:g} | " + " | ".join(f"{r[f'{n}_MiB']:,.0f}" for n in names)
+        sizes = " | ".join(f"{r[f'{n}_MiB']:,.0f}" for n in names)
+        md.append(f"| {r['access_bytes']} B | {r['factor']:g} | " + sizes
                   + f" | {r['capacity_over_footprint']:.2f} | {'on' if r['refresh'] else 'off'} | "
                   + " | ".join(f"{r[f'{n}_hit_rate']:.4%}" for n in names)
                   + f" | {r['p50']:.0f} | {r['p99']:.0f} | {r['p999']:.0f} | {r['p9999']:.0f} | "
