@@ -3,12 +3,17 @@ than an LRU cache, a single-line latency, a bandwidth-bound stream."""
 
 from __future__ import annotations
 
+import os
 import math
 
 import numpy as np
 import pytest
 
 from janus1.sim import load_hierarchy, simulate
+
+# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
+# compilations in the suite (test_exact checks the specialised kernels too)
+os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 
 L1_ONLY = {"level": [{"name": "L1", "size": "32KiB", "ways": 8, "line": "64B"}]}
 

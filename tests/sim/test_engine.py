@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,10 @@ from janus1.errors import ConfigError
 from janus1.sim import LATENCY_KEYS, Simulator, load_hierarchy, simulate
 from janus1.sim.prefetch import REGISTRY, build_prefetcher, hook_function
 from janus1.trace import TraceChunk
+
+# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
+# compilations in the suite (test_exact checks the specialised kernels too)
+os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 
 SMALL = {"level": [
     {"name": "L1", "size": "4KiB", "ways": 4, "line": "64B", "hit_latency_cycles": 2},

@@ -3,11 +3,17 @@ prefetch off), for the counts-only kernel and the timed kernel."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from conftest import require
 
 from janus1.sim import simulate
+
+# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
+# compilations in the suite (test_exact checks the specialised kernels too)
+os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 
 
 def _trace(n: int, seed: int, aligned: bool = True) -> np.ndarray:
@@ -83,3 +89,16 @@ def test_non_power_of_two_sets_equal_pycachesim() -> None:
     for counts_only in (True, False):
         res = simulate(h, trace, prefetcher="none", counts_only=counts_only)
         assert [(lv.hits, lv.misses) for lv in res.levels] == expected
+
+
+@pytest.mark.parametrize("levels", CASES[:2])
+def test_specialised_kernel_equals_pycachesim(levels: list[tuple[int, int, int, str]],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # the kernel with the hierarchy's structure compiled in (the default outside tests)
+    monkeypatch.setenv("JANUS1_SIM_SPECIALIZE", "1")
+    trace = _trace(30_000, seed=11, aligned=False)
+    expected = _pycachesim(levels, trace)
+    h = {"level": [{"name": f"L{i + 1}", "size": s * w * ln, "ways": w, "line": ln,
+                    "replacement": p.lower()} for i, (s, w, ln, p) in enumerate(levels)]}
+    res = simulate(h, trace, prefetcher="none")
+    assert [(lv.hits, lv.misses) for lv in res.levels] == expected

@@ -8,6 +8,7 @@ exactly the result of feeding it at once: all state lives in the arrays.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -266,7 +267,11 @@ class Simulator:
             self._fast_run = F.get_fast_kernel(shape, stores=False)
             self._fast_stores = False
         else:
-            self._run, self._unused = K.get_kernel(self.pf_spec.hook, K.shape_key(P))
+            # JANUS1_SIM_SPECIALIZE=0: one kernel per prefetcher for every hierarchy (fewer
+            # compilations, ~20% slower); by default the structure is compiled in
+            spec_on = os.environ.get("JANUS1_SIM_SPECIALIZE", "1") != "0"
+            self._run, self._unused = K.get_kernel(self.pf_spec.hook,
+                                                   K.shape_key(P) if spec_on else None)
 
     def feed(self, chunk: Any) -> None:
         """Simulate one chunk (an address array or a chunk with ``addr``/``kind``/``size``)."""
