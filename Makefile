@@ -6,6 +6,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install -q -c constraints.txt
 PYTEST_ARGS ?= -n 2
+# one BLAS thread per process: the decoders' small matrix products run 10-40x slower when
+# two OpenBLAS threads fight over a 2-core machine (measured; see docs/decoder.md)
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: run test install install-test bench clean
 

@@ -17,6 +17,9 @@ from ..errors import InputError
 __all__ = ["preset_kinds", "preset_names", "load_preset", "has_preset"]
 
 
+_SINGULAR = {"hierarchies": "hierarchy", "packages": "package"}
+
+
 def _folder(kind: str) -> Any:
     return resources.files(__name__).joinpath(kind)
 
@@ -49,7 +52,7 @@ def load_preset(kind: str, name: str, *, _seen: tuple[str, ...] = ()) -> dict[st
     key = name.lower()
     names = preset_names(kind)
     if key not in names:
-        singular = kind[:-1] if kind.endswith("s") else kind
+        singular = _SINGULAR.get(kind, kind[:-1] if kind.endswith("s") else kind)
         raise InputError(f"unknown {singular} preset {name!r} (known: {', '.join(names)})")
     text = _folder(kind).joinpath(f"{key}.toml").read_text(encoding="utf-8")
     data = parse_toml(text, source=f"preset {kind}/{key}")
