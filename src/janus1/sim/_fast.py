@@ -7,10 +7,15 @@ the pycachesim comparison). It gives exactly the counts of the general kernel in
 
 - each level is unrolled with its ways, line shift and set mask as constants, so the
   tag search compiles to a fixed-length, branch-free compare;
+- a set's tags are compared with the line in one vector instruction (:func:`match_fn`:
+  an LLVM ``<ways x i64>`` compare, one AVX-512 ``vpcmpeqq`` for 8 ways, whose bit mask
+  gives the way with a trailing-zero count); the tag array is 64-byte aligned so an
+  8-way set is one host cache line;
 - tags stay in their ways; the recency order of a set is one 64-bit word of 4-bit
   ranks (nibble r = the way at rank r, r = 0 most recent). A miss takes the way in
-  the top nibble and rotates it to the front; a hit on a way of rank r removes its
-  nibble and puts it in front, with shifts and masks only (no age stamps);
+  the top nibble and rotates it to the front; a hit on a way finds its rank with a
+  zero-nibble test (no loop) and moves its nibble to the front with shifts and masks
+  (no age stamps);
 - a repeat of the line just accessed is counted without a lookup;
 - nothing is called per access (numba reference-counts arrays passed to helpers).
 
@@ -24,9 +29,75 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FastLevel", "fast_source", "get_fast_kernel", "MAX_WAYS"]
+__all__ = ["FastLevel", "fast_source", "get_fast_kernel", "match_fn", "aligned_full",
+           "MAX_WAYS", "SIMD_VERSION"]
 
 MAX_WAYS = 16  # 16 four-bit ranks fill the 64-bit recency word
+# part of every generated kernel's text: changing the intrinsics below must change it,
+# so that numba's on-disk cache (keyed by the generated module) is not reused stale
+SIMD_VERSION = "match-v1"
+
+_MATCH: dict[int, Any] = {}
+
+
+def match_fn(ways: int) -> Any:
+    """A numba intrinsic ``match(tags, base, x) -> int64``: bit k set when
+    ``tags[base + k] == x`` for k < ``ways``.
+
+    It is one LLVM vector compare of ``ways`` 64-bit lanes (AVX-512: one ``vpcmpeqq``
+    into a mask register for 8 ways), expanded in place in the caller: no call and no
+    reference counting per access. No bounds check: the caller guarantees
+    ``base + ways <= tags.size``.
+    """
+    fn = _MATCH.get(ways)
+    if fn is not None:
+        return fn
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    def match(typingctx: Any, arr: Any, base: Any, x: Any) -> Any:
+        sig = types.int64(arr, types.int64, types.int64)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            arrv, basev, xv = args
+            ary = context.make_array(signature.args[0])(context, builder, arrv)
+            ptr = builder.gep(ary.data, [basev], inbounds=True)
+            i64 = ir.IntType(64)
+            vty = ir.VectorType(i64, ways)
+            vec = builder.load(builder.bitcast(ptr, vty.as_pointer()), align=8)
+            splat = builder.insert_element(ir.Constant(vty, ir.Undefined), xv,
+                                           ir.Constant(ir.IntType(32), 0))
+            splat = builder.shuffle_vector(
+                splat, splat, ir.Constant(ir.VectorType(ir.IntType(32), ways), [0] * ways))
+            bits = builder.bitcast(builder.icmp_signed("==", vec, splat), ir.IntType(ways))
+            return builder.zext(bits, i64) if ways < 64 else bits
+
+        return sig, codegen
+
+    match.__name__ = f"match_{ways}"
+    fn = intrinsic(match)
+    _MATCH[ways] = fn
+    return fn
+
+
+def __getattr__(name: str) -> Any:
+    # ``from janus1.sim._fast import match_8`` in a generated kernel builds the intrinsic
+    # on first use (numba is imported only then)
+    if name.startswith("match_") and name[6:].isdigit():
+        return match_fn(int(name[6:]))
+    raise AttributeError(name)
+
+
+def aligned_full(n: int, value: int, dtype: Any = None) -> Any:
+    """``np.full(n, value)`` whose data starts on a 64-byte boundary (a host cache line)."""
+    import numpy as np
+
+    dt = np.dtype(np.int64 if dtype is None else dtype)
+    per = 64 // dt.itemsize
+    buf = np.full(n + per, value, dt)
+    off = (-buf.ctypes.data % 64) // dt.itemsize
+    return buf[off: off + n]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +119,8 @@ def _mask(k: int) -> int:
 
 
 def _lookup(i: int, lv: FastLevel, li: str) -> str:
-    """Search level i for line ``li``: sets s{i}, b{i}, p{i} (way or -1), r{i} (rec word)."""
+    """Search level i for line ``li``: sets s{i}, b{i}, m{i} (bit mask of the matching
+    way, 0 on a miss), r{i} (rec word)."""
     if lv.sets & (lv.sets - 1) == 0:
         sidx = f"{li} & {lv.sets - 1}"
     else:
@@ -56,30 +128,30 @@ def _lookup(i: int, lv: FastLevel, li: str) -> str:
     return textwrap.dedent(f"""
         s{i} = {sidx}
         b{i} = {lv.tbase} + s{i} * {lv.ways}
-        p{i} = -1
-        for q in range({lv.ways}):
-            if tags[b{i} + q] == {li}:
-                p{i} = q
+        m{i} = match_{lv.ways}(tags, b{i}, {li})
         r{i} = rec[{lv.rbase} + s{i}]
     """)
 
 
+_NIB1 = 0x1111111111111111
+_NIB8 = 0x8888888888888888 - (1 << 64)  # as an int64 literal
+
+
 def _promote(i: int, lv: FastLevel) -> str:
-    """Move way p{i} to the front of rec word r{i} and store it (LRU only)."""
+    """Move way p{i} to the front of rec word r{i} and store it (LRU only).
+
+    The rank k of p{i} is the lowest zero nibble of ``r ^ (p * 0x11..1)`` (the classic
+    zero-byte test on nibbles: borrows only create false zeros above the first true
+    one), so ``4k = cttz(z) - 3``; then the k nibbles below it shift up by one and p
+    goes in front. No loop, no branch.
+    """
     if lv.fifo:
         return ""
-    w = lv.ways
     return textwrap.dedent(f"""
-        if (r{i} & 15) != p{i}:
-            k = 1
-            while ((r{i} >> (4 * k)) & 15) != p{i}:
-                k += 1
-            low = r{i} & ((1 << (4 * k)) - 1)
-            if k == {w - 1}:
-                r{i} = (low << 4) | p{i}
-            else:
-                r{i} = ((r{i} >> (4 * k + 4)) << (4 * k + 4)) | (low << 4) | p{i}
-            rec[{lv.rbase} + s{i}] = r{i}
+        zt = r{i} ^ (p{i} * {_NIB1})
+        k4 = trailing_zeros((zt - {_NIB1}) & ~zt & {_NIB8}) - 3
+        r{i} = ((r{i} & ~((2 << (k4 + 3)) - 1)) | ((r{i} & ((1 << k4) - 1)) << 4)) | p{i}
+        rec[{lv.rbase} + s{i}] = r{i}
     """)
 
 
@@ -123,9 +195,9 @@ def _write(i: int, x: str, lb: int, levels: Sequence[FastLevel], depth: int) -> 
     lv = levels[i]
     li = f"wl{depth}"
     code = f"{li} = {x} >> {lv.dshift}\nstats[{i}, 5] += 1\n" + _lookup(i, lv, li)
-    code += f"if p{i} >= 0:\n"
-    code += textwrap.indent(_promote(i, lv) + f"meta[b{i} + p{i}] = meta[b{i} + p{i}] | 1\n",
-                            "    ")
+    code += f"if m{i} != 0:\n"
+    code += textwrap.indent(f"p{i} = trailing_zeros(m{i})\n" + _promote(i, lv)
+                            + f"meta[b{i} + p{i}] = meta[b{i} + p{i}] | 1\n", "    ")
     code += "else:\n"
     code += textwrap.indent(_allocate(i, lv, li, "1", levels, depth), "    ")
     return code
@@ -145,7 +217,8 @@ def fast_source(levels: Sequence[FastLevel], stores: bool = True) -> str:
     for i in range(1, n):
         lv = levels[i]
         blk = f"l{i} = x >> {lv.dshift}\n" + _lookup(i, lv, f"l{i}")
-        blk += f"if p{i} >= 0:\n    stats[{i}, 0] += 1\n    h = {i}\n"
+        blk += f"if m{i} != 0:\n    p{i} = trailing_zeros(m{i})\n    stats[{i}, 0] += 1\n"
+        blk += f"    h = {i}\n"
         blk += textwrap.indent(_promote(i, lv), "    ")
         if stores:
             blk += f"else:\n    stats[{i}, 1] += 1\n"
@@ -169,8 +242,12 @@ def fast_source(levels: Sequence[FastLevel], stores: bool = True) -> str:
     fills += "last = x\nlastslot = b0 + v0_0\n"
     src = f'''\
 # Generated by janus1.sim._fast for one hierarchy shape; do not edit.
+# intrinsics: {SIMD_VERSION}
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
+
+from janus1.sim._fast import {", ".join(sorted({f"match_{lv.ways}" for lv in levels}))}
 
 
 @njit(cache=True)
@@ -204,7 +281,8 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
                     meta[lastslot] = meta[lastslot] | 1
                 continue
 {textwrap.indent(_lookup(0, l0, "x"), " " * 12)}
-            if p0 >= 0:
+            if m0 != 0:
+                p0 = trailing_zeros(m0)
                 hits0 += 1
 {textwrap.indent(_promote(0, l0), " " * 16)}
                 if st:

@@ -251,12 +251,17 @@ class Simulator:
         if self.fast:
             shape = []
             rbase = 0
+            fbase = 0
             for i, lv in enumerate(h.level):
                 shape.append(F.FastLevel(ways=lv.n_ways, dshift=int(P[i, K.P_DSHIFT]),
                                          sets=lv.sets, fifo=lv.replacement == "fifo",
-                                         line_bytes=lv.line_bytes, tbase=int(P[i, K.P_TBASE]),
+                                         line_bytes=lv.line_bytes, tbase=fbase,
                                          rbase=rbase))
                 rbase += lv.sets
+                # each level starts on a 64-byte boundary: an 8-way set is one host line
+                fbase += -(-lv.sets * lv.n_ways // 8) * 8
+            self.tags = F.aligned_full(max(fbase, 1), -1)
+            self.meta = np.zeros(max(fbase, 1), np.uint8)
             self.rec = np.zeros(rbase, np.int64)
             for i, lv in enumerate(h.level):
                 order = sum(k << (4 * k) for k in range(lv.n_ways))
@@ -298,7 +303,7 @@ class Simulator:
         """The loads-only fast kernel does not count evictions: with no invalidation,
         every fill beyond the lines now valid evicted one."""
         for i, lv in enumerate(self.h.level):
-            lo = int(self.P[i, K.P_TBASE])
+            lo = self._fast_shape[i].tbase
             valid = int(np.count_nonzero(self.tags[lo: lo + lv.lines] >= 0))
             self.stats[i, K.S_EVICT] = self.stats[i, K.S_FILLS] - valid
 
