@@ -30,7 +30,7 @@ from ..tech.thermal import JunctionSolution, solve_junction
 from ..tech.tile import mac_energy_pj
 from .spec import DesignSpec
 
-__all__ = ["PPAResult", "ppa", "INTEL22_EDRAM_MB_PER_MM2", "IBM14_EDRAM_CELL_UM2",
+__all__ = ["PPAResult", "ppa", "solve_power", "INTEL22_EDRAM_MB_PER_MM2", "IBM14_EDRAM_CELL_UM2",
            "edram_area_bounds"]
 
 # Shipped eDRAM densities [S: ANCHORS.md]: Intel 22 nm macro 17.5 Mb/mm² (Hamzaoglu,
@@ -85,10 +85,60 @@ class PPAResult:
     memory_pj_per_bit: float          # memory energy per bit delivered to compute
     edram_bounds_mm2: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    # Set by ``--simulate`` (:func:`janus1.design.simulate.ppa_simulated`): the roofline's
+    # figures kept alongside the simulated ones, and the simulation's summary.
+    roofline_tokens_per_s: float | None = None
+    roofline_joules_per_token: float | None = None
+    roofline_power_w: float | None = None
+    simulate: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict (the ``janus1 ppa --json`` document)."""
-        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+        """JSON-able dict (the ``janus1 ppa --json`` document); the ``--simulate`` keys
+        appear only when set."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__
+                if not (f in _SIM_KEYS and getattr(self, f) is None)}
+
+
+_SIM_KEYS = ("roofline_tokens_per_s", "roofline_joules_per_token", "roofline_power_w",
+             "simulate")
+
+
+def solve_power(design: DesignSpec, dyn: dict[str, float], static_fixed: dict[str, float],
+                warnings: list[str]) -> tuple[dict[str, float], JunctionSolution]:
+    """Power breakdown at the junction temperature that balances it.
+
+    ``dyn`` (dynamic W per part) and ``static_fixed`` (PHY, other) do not depend on the
+    temperature; every on-chip macro's leakage and refresh does. Solves
+    Tj = Ta + θJA x P(Tj) (:func:`janus1.tech.thermal.solve_junction`) and appends a
+    warning to ``warnings`` on thermal runaway or a junction above the package limit.
+
+    Returns:
+        ``(power breakdown in W, junction solution)``.
+    """
+    def statics(tj: float) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for t in design.tiers:
+            if t.on_chip:
+                m = design.macro(t, temperature_c=tj)
+                assert m is not None
+                out[f"{t.name} leakage"] = m.leakage_mw * 1e-3
+                if m.refresh_mw:
+                    out[f"{t.name} refresh"] = m.refresh_mw * 1e-3
+        return out
+
+    # Compute logic leakage is not modelled separately (the MAC energies are dynamic
+    # only); it is part of other_power_w when a preset states it.
+    fixed = sum(dyn.values()) + sum(static_fixed.values())
+    pkg = design.package_spec
+    sol = solve_junction(lambda tj: fixed + sum(statics(tj).values()), design.ambient_c, pkg)
+    power = {**dyn, **static_fixed, **statics(min(sol.junction_c, 250.0))}
+    if sol.runaway:
+        warnings.append(f"thermal runaway: no junction temperature below 250 °C balances "
+                        f"leakage in package {pkg.name} at {design.ambient_c:g} °C ambient")
+    elif sol.junction_c > pkg.tj_max_c:
+        warnings.append(f"junction {sol.junction_c:.0f} °C exceeds the {pkg.tj_max_c:.0f} °C "
+                        f"limit in package {pkg.name}")
+    return power, sol
 
 
 def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: str = "int4",
@@ -154,31 +204,9 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     if design.other_power_w:
         static_fixed["other"] = design.other_power_w
 
-    def statics(tj: float) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for t in design.tiers:
-            if t.on_chip:
-                m = design.macro(t, temperature_c=tj)
-                assert m is not None
-                out[f"{t.name} leakage"] = m.leakage_mw * 1e-3
-                if m.refresh_mw:
-                    out[f"{t.name} refresh"] = m.refresh_mw * 1e-3
-        return out
-
-    # Compute logic leakage is not modelled separately (the MAC energies are dynamic
-    # only); it is part of other_power_w when a preset states it.
-    fixed = sum(dyn.values()) + sum(static_fixed.values())
-    pkg = design.package_spec
-    sol: JunctionSolution = solve_junction(lambda tj: fixed + sum(statics(tj).values()),
-                                           design.ambient_c, pkg)
-    power = {**dyn, **static_fixed, **statics(min(sol.junction_c, 250.0))}
+    power, sol = solve_power(design, dyn, static_fixed, warnings)
     total_power = sum(power.values())
-    if sol.runaway:
-        warnings.append(f"thermal runaway: no junction temperature below 250 °C balances "
-                        f"leakage in package {pkg.name} at {design.ambient_c:g} °C ambient")
-    elif sol.junction_c > pkg.tj_max_c:
-        warnings.append(f"junction {sol.junction_c:.0f} °C exceeds the {pkg.tj_max_c:.0f} °C "
-                        f"limit in package {pkg.name}")
+    pkg = design.package_spec
 
     # ---- feasibility checks against the design's claims and shipped densities ----
     edram_bytes = sum(t.capacity_bytes for t in design.tiers if t.tech == "edram")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .._common import echo_json, json_option, print_table, set_option
@@ -15,17 +17,38 @@ __all__ = ["command"]
 @click.option("--context", default=4096, show_default=True, type=int, help="KV-cache tokens.")
 @click.option("--precision", default="int4", show_default=True, help="Weight precision.")
 @click.option("--kv-precision", default=None, help="KV precision (default: --precision).")
+@click.option("--simulate", "do_simulate", is_flag=True,
+              help="Simulate a decode step through the design's memory hierarchy: its "
+                   "time and per-level traffic replace the roofline's time and memory "
+                   "energy (docs/technology.md).")
+@click.option("--sim-layers", default=None, type=int,
+              help="With --simulate: layers simulated (each full size, plus the "
+                   "classifier); the rest is scaled linearly. [default: 2]")
+@click.option("--prefetcher", default="stream", show_default=True,
+              help="With --simulate: prefetch policy (none, next-line, stride, stream).")
+@click.option("--kv-layout", default="head-major", show_default=True,
+              type=click.Choice(["head-major", "position-major"]),
+              help="With --simulate: KV-cache layout of the trace.")
 @set_option
 @json_option
 def command(design: str, model: str, context: int, precision: str, kv_precision: str | None,
+            do_simulate: bool, sim_layers: int | None, prefetcher: str, kv_layout: str,
             overrides: tuple[str, ...], as_json: bool) -> None:
     """Power, performance and area of DESIGN (a preset or a TOML file) decoding MODEL."""
     from ...design import load_design, ppa
+    from ...errors import InputError
     from ...models import load_spec
 
+    if not do_simulate and sim_layers is not None:
+        raise InputError("--sim-layers needs --simulate")
     d = load_design(design, overrides)
-    r = ppa(d, load_spec(model), context=context, precision=precision,
-            kv_precision=kv_precision)
+    spec = load_spec(model)
+    if do_simulate:
+        r = _simulated(d, spec, context=context, precision=precision,
+                       kv_precision=kv_precision, sim_layers=sim_layers,
+                       prefetcher=prefetcher, kv_layout=kv_layout)
+    else:
+        r = ppa(d, spec, context=context, precision=precision, kv_precision=kv_precision)
     if as_json:
         echo_json(r.to_dict())
         return
@@ -35,7 +58,70 @@ def command(design: str, model: str, context: int, precision: str, kv_precision:
                 f"({r.package}, {r.ambient_c:g} °C ambient, margin {r.thermal_margin_c:.1f} °C)",
                 ["part", "W"], [[k, f"{v:.4f}"] for k, v in r.power_breakdown_w.items()])
     click.echo("peak TOPS: " + ", ".join(f"{k} {v:.3f}" for k, v in r.tops.items()))
+    if r.simulate is not None:
+        _echo_simulation(r)
     click.echo(f"{r.model} ctx {r.context} {r.precision}: {r.tokens_per_s:.2f} tokens/s, "
-               f"{r.joules_per_token:.3f} J/token, memory {r.memory_pj_per_bit:.2f} pJ/bit")
+               f"{r.joules_per_token:.3f} J/token, memory {r.memory_pj_per_bit:.2f} pJ/bit"
+               + (" (simulated)" if r.simulate is not None else ""))
+    if r.simulate is not None and r.roofline_tokens_per_s and r.roofline_joules_per_token:
+        click.echo(f"roofline: {r.roofline_tokens_per_s:.2f} tokens/s, "
+                   f"{r.roofline_joules_per_token:.3f} J/token; simulated/roofline: "
+                   f"tokens/s x{r.tokens_per_s / r.roofline_tokens_per_s:.3f} "
+                   f"({r.tokens_per_s / r.roofline_tokens_per_s - 1:+.1%}), J/token "
+                   f"x{r.joules_per_token / r.roofline_joules_per_token:.3f} "
+                   f"({r.joules_per_token / r.roofline_joules_per_token - 1:+.1%})")
     for w in r.warnings:
         click.echo(f"warning: {w}", err=True)
+
+
+def _simulated(d: Any, spec: Any, *, sim_layers: int | None, **kw: Any) -> Any:
+    """``ppa_simulated`` with a transient rich progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import TimeElapsedColumn
+
+    from ...design.simulate import DEFAULT_SIM_LAYERS, ppa_simulated
+
+    layers = DEFAULT_SIM_LAYERS if sim_layers is None else sim_layers
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"simulating a decode step of {spec.name} "
+                            f"({min(max(layers, 1), spec.n_layers)} of {spec.n_layers} layers)",
+                            total=None)
+        return ppa_simulated(d, spec, sim_layers=layers,
+                             progress=lambda n: bar.advance(task, n), **kw)
+
+
+def _echo_simulation(r: Any) -> None:
+    """The simulated step: scaling, per-level traffic, DRAM, stalls, latency."""
+    s = r.simulate
+    h = s["hierarchy"]
+    click.echo(f"simulated: {s['layers_simulated']} of {s['n_layers']} layers (each full "
+               f"size) + embedding row, final norm, classifier; traffic, stalls and time "
+               f"scaled x{s['scale']:.3f} (accesses of a whole step / simulated); "
+               f"{s['access_bytes']} B accesses, {s['kv_layout']} KV, prefetcher "
+               f"{s['prefetcher']}, steady state (warm-up step + "
+               f"{s['warmup']['filler_bytes'] / 2**20:.0f} MiB filler); "
+               f"sim clock {h['clock_hz'] / 1e9:g} GHz ({h['issue_slots_per_cycle']} issue "
+               f"slot(s) per design cycle)")
+    print_table("simulated decode step, per token (scaled)",
+                ["level", "hits", "misses", "hit rate", "MB moved", "mJ"],
+                [[lv["name"], f"{lv['hits']:.4g}", f"{lv['misses']:.4g}",
+                  f"{lv['hit_rate']:.4f}", f"{lv['bytes_moved'] / 1e6:.1f}",
+                  f"{lv.get('energy_pj', 0.0) * 1e-9:.2f}"] for lv in s["levels"]])
+    m = s["memory"]
+    util = m["utilization"] or 0.0
+    click.echo(f"DRAM {m['name']}: {s['dram_bytes'] / 1e6:.1f} MB/token "
+               f"(roofline {s['vs_roofline']['roofline_dram_bytes_per_token'] / 1e6:.1f} MB), "
+               f"{util:.1%} of peak bandwidth; bandwidth bound "
+               f"{s['dram_bandwidth_bound_s'] * 1e3:.2f} ms")
+    lat = s["latency"]
+    click.echo(f"time {s['seconds_per_token'] * 1e3:.2f} ms/token "
+               f"(roofline {s['vs_roofline']['roofline_seconds_per_token'] * 1e3:.2f} ms, "
+               f"compute {s['compute_seconds_per_token'] * 1e3:.2f} ms); stall "
+               f"{s['stall_cycles']:.4g} cycles; latency (design cycles) "
+               + ", ".join(f"{k} {lat[k]:.0f}" for k in ("p50", "p99", "p9999", "max")
+                           if lat.get(k) is not None)
+               + f", mean {lat['mean']:.1f}" if lat.get("mean") is not None else "")
+    for n in h["notes"]:
+        click.echo(f"note: {n}")
