@@ -36,8 +36,8 @@ Protocol (stated once; docs/technology.md repeats it for users):
   those of the simulated step (not scaled).
 * **Time and energy.** Seconds per token = max(simulated memory time, the roofline's
   compute time: the simulator has no compute, which overlaps the streams). Memory energy
-  per token = per level: hits (not stores) and victims written back x the macro's read
-  energy; stores, fills and write-backs received x its write energy (per line access; a
+  per token = per level: load hits (stores taken to hit at the level's hit rate) and
+  victims written back x the macro's read energy; stores, fills and write-backs received x its write energy (per line access; a
   miss costs a tag check, not charged: serial tag-data access); DRAM: bytes moved x the
   tier's energy per bit. Compute energy per token is the roofline's (MACs x
   energy per MAC). Static power (leakage, refresh, PHY, other) is re-solved with the
@@ -467,9 +467,11 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
         for t, lv in zip(on, sim["levels"]):
             m = design.macro(t, temperature_c=tj_sim)
             assert m is not None
-            # data-array reads: hits that are not stores, and the victims written back;
-            # a miss costs a tag check only (serial tag-data access), not charged.
-            reads = max(0.0, lv["hits"] - lv["stores"]) + lv["writebacks"]
+            # data-array reads: load hits (stores assumed to hit at the level's hit
+            # rate) and the victims written back; a miss costs a tag check only
+            # (serial tag-data access), not charged.
+            acc = lv["hits"] + lv["misses"]
+            reads = lv["hits"] * (1 - lv["stores"] / acc if acc else 1.0) + lv["writebacks"]
             writes = lv["stores"] + lv["fills"] + lv["writebacks_in"]
             energy_pj[t.name] = reads * m.read_energy_pj + writes * m.write_energy_pj
             lv["energy_pj"] = energy_pj[t.name]

@@ -1,0 +1,151 @@
+"""``janus1 ppa --simulate``: a simulated decode step replaces the roofline's time and
+memory energy. Small runs (stories15M, caches shrunk so that it streams from DRAM)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from janus1.cli import cli
+from janus1.design import load_design, ppa
+from janus1.design.simulate import design_hierarchy, ppa_simulated
+from janus1.models import load_spec
+from janus1.workload.analysis import analyze
+
+# one generic kernel per prefetcher, as the simulator's own tests (fewer compilations)
+os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
+
+MODEL = "stories15m"
+CTX = 256
+# 1 MiB SRAM + 2 MiB eDRAM: stories15M INT4 (7.6 MB of weights) streams from LPDDR5.
+SMALL = ("tiers.0.capacity=1MiB", "tiers.1.capacity=2MiB")
+
+
+def _run(*args: str) -> dict:
+    r = CliRunner().invoke(cli, ["ppa", "janus-1", "--model", MODEL, "--context", str(CTX),
+                                 "--simulate", "--json", *args])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+@pytest.fixture(scope="module")
+def small() -> dict:
+    return _run(*[a for o in SMALL for a in ("--set", o)])
+
+
+def test_json_keys(small: dict) -> None:
+    for k in ("area_mm2", "power_w", "tokens_per_s", "joules_per_token", "junction_c",
+              "roofline_tokens_per_s", "roofline_joules_per_token", "simulate", "warnings"):
+        assert k in small
+    s = small["simulate"]
+    for k in ("layers_simulated", "n_layers", "scale", "levels", "dram_bytes", "stall_cycles",
+              "latency", "seconds_per_token", "hierarchy", "vs_roofline", "energy_pj_per_token"):
+        assert k in s
+    for lv in s["levels"]:
+        for k in ("name", "hits", "misses", "bytes_moved", "energy_pj"):
+            assert k in lv
+    assert set(s["latency"]) >= {"p50", "p90", "p99", "p999", "p9999", "max", "mean"}
+    assert s["layers_simulated"] == 2 and s["n_layers"] == 6
+    assert s["scale"] == pytest.approx(s["trace_accesses_full"] / s["trace_accesses_simulated"])
+    assert s["scale"] > 1
+    # the plain command's figures are kept alongside
+    plain = ppa(load_design("janus-1", SMALL), load_spec(MODEL), context=CTX)
+    assert small["roofline_tokens_per_s"] == pytest.approx(plain.tokens_per_s)
+    assert small["roofline_joules_per_token"] == pytest.approx(plain.joules_per_token)
+
+
+def test_time_at_least_the_bandwidth_bound(small: dict) -> None:
+    s = small["simulate"]
+    bw = s["memory"]["peak_bandwidth_bytes_per_s"]
+    assert bw == pytest.approx(68.3e9)  # the design's LPDDR5, not the preset's 51.2 GB/s
+    print(f"simulated {s['seconds_per_token'] * 1e6:.1f} us/token, DRAM "
+          f"{s['dram_bytes'] / 1e6:.2f} MB -> bound {s['dram_bytes'] / bw * 1e6:.1f} us; "
+          f"roofline {s['vs_roofline']['roofline_seconds_per_token'] * 1e6:.1f} us")
+    # the DRAM channel cannot move the simulated traffic faster than its peak
+    assert s["seconds_per_token"] >= s["dram_bytes"] / bw * (1 - 1e-9)
+    assert small["tokens_per_s"] == pytest.approx(1 / max(s["seconds_per_token"],
+                                                          s["compute_seconds_per_token"]))
+
+
+def test_streaming_model_reads_every_weight_from_dram(small: dict) -> None:
+    # 7.6 MB of weights cycle through 3 MiB of LRU caches: nothing survives from one
+    # token to the next, so every weight byte comes from DRAM again, while the roofline
+    # assumes the tiers keep 3 MiB of them. Simulated tokens/s is then at most the
+    # roofline's and, with head-major streams at near-peak DRAM bandwidth, not far below.
+    an = analyze(load_spec(MODEL), context=CTX, precision="int4")
+    s = small["simulate"]
+    assert s["dram_bytes"] >= 0.99 * an.weight_bytes
+    assert s["dram_bytes"] >= s["vs_roofline"]["roofline_dram_bytes_per_token"]
+    ratio = small["tokens_per_s"] / small["roofline_tokens_per_s"]
+    print(f"tokens/s simulated/roofline = {ratio:.3f}")
+    assert 0.3 <= ratio <= 1.0
+
+
+def test_energy_from_counts(small: dict) -> None:
+    s = small["simulate"]
+    d = load_design("janus-1", SMALL)
+    tj = s["passes"][-1]["junction_c_for_refresh"]
+    tps = small["tokens_per_s"]
+    for t, lv in zip([t for t in d.tiers if t.on_chip], s["levels"]):
+        m = d.macro(t, temperature_c=tj)
+        acc = lv["hits"] + lv["misses"]
+        reads = lv["hits"] * (1 - lv["stores"] / acc) + lv["writebacks"]
+        writes = lv["stores"] + lv["fills"] + lv["writebacks_in"]
+        e = reads * m.read_energy_pj + writes * m.write_energy_pj
+        assert lv["energy_pj"] == pytest.approx(e)
+        assert small["power_breakdown_w"][f"{t.name} dynamic"] == pytest.approx(e * 1e-12 * tps)
+    assert small["power_breakdown_w"]["LPDDR5 dynamic"] == pytest.approx(
+        s["dram_bytes"] * 8 * 4.0e-12 * tps)  # the preset's 4 pJ/bit
+    assert small["power_w"] == pytest.approx(sum(small["power_breakdown_w"].values()))
+    assert small["joules_per_token"] == pytest.approx(small["power_w"] / tps)
+
+
+def test_hierarchy_follows_the_design() -> None:
+    d = load_design("janus-1", ["tiers.0.banks=8"])
+    h, info = design_hierarchy(d, junction_c=60.0)
+    m0 = d.macro(d.tiers[0], 60.0)
+    assert h.level[0].size_bytes == 32 * 2**20 and h.level[0].banks == 8
+    assert h.level[0].hit_latency_cycles == math.ceil(m0.latency_ns * 1e-9 * h.clock_hz - 1e-9)
+    assert h.memory.bandwidth_bytes_per_s == pytest.approx(68.3e9)
+    assert h.level[1].refresh_interval_ns > h.level[1].refresh_busy_ns > 0
+    assert any("hierarchy preset janus-1" in n for n in info["notes"])
+
+
+def test_tier_size_override_changes_hits(small: dict) -> None:
+    big = _run("--set", "tiers.0.capacity=16MiB", "--set", "tiers.1.capacity=2MiB")
+    h_small = small["simulate"]["levels"][0]["hits"]
+    h_big = big["simulate"]["levels"][0]["hits"]
+    print(f"T1 hits per token: 1 MiB {h_small:.0f}, 16 MiB {h_big:.0f}")
+    # 16 MiB holds the whole model: in steady state the step hits in T1
+    assert big["simulate"]["levels"][0]["hit_rate"] > 0.99
+    assert h_big > 2 * h_small
+    assert big["simulate"]["dram_bytes"] < 0.01 * small["simulate"]["dram_bytes"]
+
+
+def test_all_layers_means_no_scaling() -> None:
+    r = ppa_simulated(load_design("janus-1", SMALL), load_spec(MODEL), context=CTX,
+                      sim_layers=99)
+    assert r.simulate is not None
+    assert r.simulate["layers_simulated"] == 6 and r.simulate["scale"] == 1.0
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--simulate", "--sim-layers", "0"], "--sim-layers must be a positive integer"),
+    (["--simulate", "--sim-layers", "-3"], "--sim-layers must be a positive integer"),
+    (["--sim-layers", "2"], "--sim-layers needs --simulate"),
+    (["--simulate", "--context", "9999"], "context 9999 must be in 1..256"),
+])
+def test_bad_options_exit_2(args: list[str], msg: str) -> None:
+    # the error path lives in janus1.cli.main: run the command as a user does
+    r = subprocess.run([sys.executable, "-m", "janus1", "ppa", "janus-1", "--model", MODEL,
+                        *args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    err = r.stderr.strip()
+    assert err.startswith("janus1: error:") and msg in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
