@@ -197,8 +197,10 @@ def design_hierarchy(design: DesignSpec, *, junction_c: float,
                      f"rows of {_ROW_BYTES} B, the rows of each {_REFRESH_UNIT_BYTES / 2**20:g} "
                      f"MiB part of a bank refreshed in parallel, one row per access time "
                      f"(hierarchy preset {preset}'s refresh unit)")
-    # MSHRs: the preset's rule, the DRAM bandwidth-delay product in lines.
-    rtt = sum(lv["hit_latency_cycles"] for lv in levels) + mem_lat * 1e-9 * clock
+    # MSHRs: the preset's rule, the DRAM bandwidth-delay product in lines (the round
+    # trip: every level's lookup, the DRAM latency and one line's transfer).
+    rtt = (sum(lv["hit_latency_cycles"] for lv in levels)
+           + (mem_lat * 1e-9 + line / bw) * clock)
     mshrs = max(1, math.ceil(bw / clock * rtt / line))
     for lv in levels:
         lv["mshrs"] = mshrs
