@@ -35,7 +35,7 @@ __all__ = ["FastLevel", "fast_source", "get_fast_kernel", "match_fn", "aligned_f
 MAX_WAYS = 16  # 16 four-bit ranks fill the 64-bit recency word
 # part of every generated kernel's text: changing the intrinsics below must change it,
 # so that numba's on-disk cache (keyed by the generated module) is not reused stale
-SIMD_VERSION = "match-v1"
+SIMD_VERSION = "match-v1 mtf-v1"
 
 _MATCH: dict[int, Any] = {}
 
@@ -81,11 +81,65 @@ def match_fn(ways: int) -> Any:
     return fn
 
 
+_MTF: dict[int, Any] = {}
+
+
+def mtf_fn(ways: int) -> Any:
+    """A numba intrinsic ``mtf(tags, base, x, p)``: move-to-front in the ``ways`` tags
+    at ``tags[base:]``, kept in recency order: lanes 1..p take lanes 0..p-1 and lane 0
+    takes ``x``. With p = the matching lane it is an LRU hit; with p = ways - 1 a miss
+    (the last lane, the least recent or an invalid way, falls out).
+
+    One vector load, a lane shift, a masked blend and one vector store: the store's
+    address is the set's, known as soon as the line is, so the next access's lookup
+    never waits on it (a victim way read from a recency word would delay it).
+    """
+    fn = _MTF.get(ways)
+    if fn is not None:
+        return fn
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    def mtf(typingctx: Any, arr: Any, base: Any, x: Any, p: Any) -> Any:
+        sig = types.none(arr, types.int64, types.int64, types.int64)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            arrv, basev, xv, pv = args
+            ary = context.make_array(signature.args[0])(context, builder, arrv)
+            ptr = builder.gep(ary.data, [basev], inbounds=True)
+            i64 = ir.IntType(64)
+            i32 = ir.IntType(32)
+            vty = ir.VectorType(i64, ways)
+            vptr = builder.bitcast(ptr, vty.as_pointer())
+            vec = builder.load(vptr, align=8)
+            xs = builder.insert_element(ir.Constant(vty, ir.Undefined), xv, ir.Constant(i32, 0))
+            # lane 0 <- x, lane i <- vec[i - 1]
+            idx = [ways] + list(range(ways - 1))
+            shifted = builder.shuffle_vector(vec, xs, ir.Constant(ir.VectorType(i32, ways), idx))
+            # lanes 0..p from the shifted vector: mask (2 << p) - 1 (all ones for p = 63)
+            m = builder.sub(builder.shl(ir.Constant(i64, 2), pv), ir.Constant(i64, 1))
+            if ways < 64:
+                m = builder.trunc(m, ir.IntType(ways))
+            mask = builder.bitcast(m, ir.VectorType(ir.IntType(1), ways))
+            builder.store(builder.select(mask, shifted, vec), vptr, align=8)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    mtf.__name__ = f"mtf_{ways}"
+    fn = intrinsic(mtf)
+    _MTF[ways] = fn
+    return fn
+
+
 def __getattr__(name: str) -> Any:
     # ``from janus1.sim._fast import match_8`` in a generated kernel builds the intrinsic
     # on first use (numba is imported only then)
     if name.startswith("match_") and name[6:].isdigit():
         return match_fn(int(name[6:]))
+    if name.startswith("mtf_") and name[4:].isdigit():
+        return mtf_fn(int(name[4:]))
     raise AttributeError(name)
 
 
@@ -203,17 +257,117 @@ def _write(i: int, x: str, lb: int, levels: Sequence[FastLevel], depth: int) -> 
     return code
 
 
+def _loads_source(levels: Sequence[FastLevel]) -> str:
+    """The loads-only kernel: every set's tags kept in recency order (lane 0 most
+    recent) and updated by :func:`mtf_fn`; no recency words, no dirty bits. The layout
+    is the stores kernel's with identity recency words (way r at rank r), which ``rec``
+    keeps from its initial value, so the engine switches kernels at the first store
+    without converting anything."""
+    n = len(levels)
+    sh0 = levels[0].line_bytes.bit_length() - 1
+
+    def setbase(i: int, li: str) -> str:
+        lv = levels[i]
+        sidx = f"{li} & {lv.sets - 1}" if lv.sets & (lv.sets - 1) == 0 else f"{li} % {lv.sets}"
+        return f"b{i} = {lv.tbase} + ({sidx}) * {lv.ways}\n"
+
+    def hit(i: int) -> str:
+        lv = levels[i]
+        return "" if lv.fifo else f"mtf_{lv.ways}(tags, b{i}, l{i}, trailing_zeros(m{i}))\n"
+
+    # lookups below the first level, nested: level i+1 only when level i missed
+    chain = ""
+    for i in range(n - 1, 0, -1):
+        lv = levels[i]
+        blk = f"l{i} = x >> {lv.dshift}\n" + setbase(i, f"l{i}")
+        blk += f"m{i} = match_{lv.ways}(tags, b{i}, l{i})\n"
+        blk += f"if m{i} != 0:\n    c{i}_0 += 1\n    h = {i}\n" + textwrap.indent(hit(i), "    ")
+        if chain:
+            blk += "else:\n" + textwrap.indent(chain, "    ")
+        chain = blk
+    fills = ""
+    for i in range(n - 1, 0, -1):
+        lv = levels[i]
+        fills += f"if h > {i}:\n    mtf_{lv.ways}(tags, b{i}, l{i}, {lv.ways - 1})\n"
+    l0 = levels[0]
+    miss = "miss0 += 1\n" + (f"h = {n}\n" + chain + fills if n > 1 else "")
+    miss += f"mtf_{l0.ways}(tags, b0, x, {l0.ways - 1})\n"
+    line = ("if x != last:\n    l0 = x\n" + textwrap.indent(setbase(0, "x"), "    ")
+            + f"    m0 = match_{l0.ways}(tags, b0, x)\n"
+            + "    if m0 != 0:\n" + textwrap.indent(hit(0) or "pass\n", "        ")
+            + "    else:\n" + textwrap.indent(miss, "        ") + "    last = x\n")
+    per_line = textwrap.dedent(f"""
+        if x > xe:
+            if idx == nacc:
+                break
+            a = addr[idx]
+            sz = default_size
+            if has_size:
+                sz = sizes[idx]
+                if sz < 1:
+                    sz = 1
+            x = a >> {sh0}
+            xe = (a + sz - 1) >> {sh0}
+            idx += 1
+        lineacc += 1
+    """) + line + "x += 1\n"
+    counters = "".join(f"    c{i}_0 = 0\n" for i in range(1, n))
+    flush = "".join(f"    stats[{i}, 0] += c{i}_0\n" for i in range(1, n))
+    ways = sorted({lv.ways for lv in levels})
+    imports = ", ".join([f"match_{w}" for w in ways] + [f"mtf_{w}" for w in ways])
+    s0 = f"last & {l0.sets - 1}" if l0.sets & (l0.sets - 1) == 0 else f"last % {l0.sets}"
+    src = f"""\
+# Generated by janus1.sim._fast for one hierarchy shape (loads only); do not edit.
+# intrinsics: {SIMD_VERSION}
+from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
+
+from janus1.sim._fast import {imports}
+
+
+@njit(cache=True)
+def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
+    has_size = sizes.size > 0
+    last = g[1]
+    lastslot = g[2]
+    miss0 = 0
+    lineacc = 0
+    nstores = 0
+    nacc = addr.size
+    idx = 0
+    x = 1
+    xe = 0
+{counters}    while True:
+{textwrap.indent(per_line, " " * 8)}
+{flush}    hits0 = lineacc - miss0
+    stats[0, 0] += hits0
+    if last >= 0:
+        # the slot of the last line (resident: only a miss evicts, and a miss makes
+        # its own line the last)
+        b0 = {l0.tbase} + ({s0}) * {l0.ways}
+        lastslot = b0 + trailing_zeros(match_{l0.ways}(tags, b0, last))
+{_derive(levels)}
+    g[1] = last
+    g[2] = lastslot
+    g[6] += lineacc
+    g[7] += addr.size
+"""
+    return "\n".join(ln if ln.strip() else "" for ln in src.splitlines()) + "\n"
+
+
 def fast_source(levels: Sequence[FastLevel], stores: bool = True) -> str:
     """The generated module's text for a hierarchy shape.
 
     With ``stores=False`` the kernel handles loads only and keeps no dirty bits: valid
-    only while no store has been simulated (no line can be dirty).
+    only while no store has been simulated (no line can be dirty). It ignores ``kinds``
+    (all zero while it is used) and finds the slot of the last line once at the end.
     """
+    if not stores:
+        return _loads_source(levels)
     n = len(levels)
     sh0 = levels[0].line_bytes.bit_length() - 1
     body: list[str] = []
     # demand lookups from level 1 down, stopping at the first hit
-    miss_chain = ""
     for i in range(1, n):
         lv = levels[i]
         blk = f"l{i} = x >> {lv.dshift}\n" + _lookup(i, lv, f"l{i}")
@@ -222,15 +376,13 @@ def fast_source(levels: Sequence[FastLevel], stores: bool = True) -> str:
         blk += textwrap.indent(_promote(i, lv), "    ")
         if stores:
             blk += f"else:\n    stats[{i}, 1] += 1\n"
-        else:
-            blk += "else:\n    pass\n"
         body.append(blk)
     # nest: level i+1 is looked up only if level i missed
     nested = ""
     for i in range(n - 1, 0, -1):
         blk = body[i - 1]
         if nested:
-            blk += textwrap.indent(nested, "    ")
+            blk += ("" if stores else "else:\n") + textwrap.indent(nested, "    ")
         nested = blk
     miss_chain = nested
     fills = f"if h == {n}:\n    g[3] += {levels[-1].line_bytes}\n    g[17] += 1\n" if stores else ""
@@ -238,9 +390,58 @@ def fast_source(levels: Sequence[FastLevel], stores: bool = True) -> str:
         fills += f"if h > {i}:\n" + textwrap.indent(
             _allocate(i, levels[i], f"l{i}", "0", levels, 0, stores), "    ")
     l0 = levels[0]
-    fills += _allocate(0, l0, "x", "dirty", levels, 0, stores)
-    fills += "last = x\nlastslot = b0 + v0_0\n"
-    src = f'''\
+    fills += _allocate(0, l0, "x", "dirty" if stores else "0", levels, 0, stores)
+    if stores:
+        fills += "lastslot = b0 + v0_0\n"
+    hit0 = "p0 = trailing_zeros(m0)\n" + _promote(0, l0)
+    if stores:
+        hit0 += "if st:\n    meta[b0 + p0] = meta[b0 + p0] | 1\nlastslot = b0 + p0\n"
+    miss0 = "miss0 += 1\n"
+    if stores:
+        miss0 += "dirty = 1 if st else 0\n"
+    miss0 += f"h = {n}\n" + miss_chain + fills
+    line = _lookup(0, l0, "x") + "if m0 != 0:\n" + textwrap.indent(hit0, "    ")
+    line += "else:\n" + textwrap.indent(miss0, "    ")
+    # a repeat of the line just accessed is a first-level hit without a lookup
+    line = "if x != last:\n" + textwrap.indent(line, "    ") + "    last = x\n"
+    if stores:
+        line += "elif st:\n    meta[lastslot] = meta[lastslot] | 1\n"
+    kind = textwrap.dedent("""
+        st = False
+        if has_kind:
+            st = kinds[idx] != 0
+            if st:
+                nstores += 1
+    """) if stores else ""
+    # one flat loop over line accesses (an access crossing a line boundary takes more
+    # than one turn): every counter stays in a register, no inner loop to spill around
+    next_access = textwrap.dedent("""
+        if x > xe:
+            if idx == nacc:
+                break
+            a = addr[idx]
+    """) + textwrap.indent(kind + textwrap.dedent(f"""
+        sz = default_size
+        if has_size:
+            sz = sizes[idx]
+            if sz < 1:
+                sz = 1
+        x = a >> {sh0}
+        xe = (a + sz - 1) >> {sh0}
+        idx += 1
+    """), "    ")
+    per_line = next_access + "lineacc += 1\n" + line + "x += 1\n"
+    epilogue = ""
+    if not stores:
+        # the slot of the last line (resident: only a first-level miss evicts, and a
+        # miss makes its own line the last)
+        s0 = f"last & {l0.sets - 1}" if l0.sets & (l0.sets - 1) == 0 else f"last % {l0.sets}"
+        epilogue = textwrap.dedent(f"""
+            if last >= 0:
+                b0 = {l0.tbase} + ({s0}) * {l0.ways}
+                lastslot = b0 + trailing_zeros(match_{l0.ways}(tags, b0, last))
+        """)
+    src = f"""\
 # Generated by janus1.sim._fast for one hierarchy shape; do not edit.
 # intrinsics: {SIMD_VERSION}
 import numpy as np
@@ -256,54 +457,27 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     has_size = sizes.size > 0
     last = g[1]
     lastslot = g[2]
-    hits0 = 0
+    miss0 = 0
     lineacc = 0
     nstores = 0
-    for idx in range(addr.size):
-        a = addr[idx]
-        st = False
-        if has_kind:
-            st = kinds[idx] != 0
-            if st:
-                nstores += 1
-        sz = default_size
-        if has_size:
-            sz = sizes[idx]
-            if sz < 1:
-                sz = 1
-        first = a >> {sh0}
-        lastl = (a + sz - 1) >> {sh0}
-        for x in range(first, lastl + 1):
-            lineacc += 1
-            if x == last:
-                hits0 += 1
-                if st:
-                    meta[lastslot] = meta[lastslot] | 1
-                continue
-{textwrap.indent(_lookup(0, l0, "x"), " " * 12)}
-            if m0 != 0:
-                p0 = trailing_zeros(m0)
-                hits0 += 1
-{textwrap.indent(_promote(0, l0), " " * 16)}
-                if st:
-                    meta[b0 + p0] = meta[b0 + p0] | 1
-                last = x
-                lastslot = b0 + p0
-                continue
-            {"stats[0, 1] += 1" if stores else "pass"}
-            dirty = 1 if st else 0
-            h = {n}
-{textwrap.indent(miss_chain, " " * 12)}
-{textwrap.indent(fills, " " * 12)}
+    nacc = addr.size
+    idx = 0
+    x = 1
+    xe = 0
+    st = False
+    while True:
+{textwrap.indent(per_line, " " * 8)}
+    hits0 = lineacc - miss0
     stats[0, 0] += hits0
     stats[0, 6] += nstores
-{"" if stores else _derive(levels)}
+{textwrap.indent(epilogue, "    ")}
+{_derive(levels) if not stores else "    stats[0, 1] += miss0"}
     g[1] = last
     g[2] = lastslot
     g[6] += lineacc
     g[7] += addr.size
     g[19] += nstores
-'''
+"""
     src = _localize(src, n)
     return "\n".join(line if line.strip() else "" for line in src.splitlines()) + "\n"
 
@@ -334,8 +508,8 @@ def _localize(src: str, n: int) -> str:
         names.add(f"cg_{m.group(1)}")
         return f"cg_{m.group(1)} +="
 
-    head, sep, tail = src.partition("    for idx in range(addr.size):")
-    loop, sep2, epilogue = tail.partition("    stats[0, 0] += hits0")
+    head, sep, tail = src.partition("    while True:")
+    loop, sep2, epilogue = tail.partition("    hits0 = lineacc - miss0")
     loop = re.sub(r"stats\[(\d+), (\d+)\] \+=", rep_s, loop)
     loop = re.sub(r"\bg\[(\d+)\] \+=", rep_g, loop)
     init = "".join(f"    {nm} = 0\n" for nm in sorted(names))
