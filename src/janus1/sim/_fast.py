@@ -301,6 +301,9 @@ def _loads_source(levels: Sequence[FastLevel]) -> str:
             if idx == nacc:
                 break
             a = addr[idx]
+            if a < 0:
+                bad = idx
+                break
             sz = default_size
             if has_size:
                 sz = sizes[idx]
@@ -335,6 +338,7 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     nstores = 0
     nacc = addr.size
     idx = 0
+    bad = -1
     x = 1
     xe = 0
 {counters}    while True:
@@ -350,7 +354,8 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     g[1] = last
     g[2] = lastslot
     g[6] += lineacc
-    g[7] += addr.size
+    g[7] += idx if bad < 0 else bad
+    return bad
 """
     return "\n".join(ln if ln.strip() else "" for ln in src.splitlines()) + "\n"
 
@@ -420,6 +425,9 @@ def fast_source(levels: Sequence[FastLevel], stores: bool = True) -> str:
             if idx == nacc:
                 break
             a = addr[idx]
+            if a < 0:
+                bad = idx
+                break
     """) + textwrap.indent(kind + textwrap.dedent(f"""
         sz = default_size
         if has_size:
@@ -462,6 +470,7 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     nstores = 0
     nacc = addr.size
     idx = 0
+    bad = -1
     x = 1
     xe = 0
     st = False
@@ -475,8 +484,9 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     g[1] = last
     g[2] = lastslot
     g[6] += lineacc
-    g[7] += addr.size
+    g[7] += idx if bad < 0 else bad
     g[19] += nstores
+    return bad
 """
     src = _localize(src, n)
     return "\n".join(line if line.strip() else "" for line in src.splitlines()) + "\n"

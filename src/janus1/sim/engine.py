@@ -155,10 +155,13 @@ def _addr(a: np.ndarray) -> np.ndarray:
         raise InputError(f"trace chunk: addresses must be integers, not {a.dtype}")
     if a.dtype == np.uint64 and a.size and int(a.max()) >= 2**62:
         raise InputError("trace chunk: address above 2^62")
-    out = np.ascontiguousarray(a, dtype=np.int64)
-    if out.size and int(out.min()) < 0:
-        raise InputError("trace chunk: negative address")
-    return out
+    # negative addresses are caught by the kernels as they read them (one pass, not two)
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _negative(addr: np.ndarray, bad: int) -> InputError:
+    return InputError(f"trace chunk: negative address {int(addr[bad])} at index {bad} "
+                      "(the accesses before it were simulated)")
 
 
 class Simulator:
@@ -279,7 +282,12 @@ class Simulator:
                                                    K.shape_key(P) if spec_on else None)
 
     def feed(self, chunk: Any) -> None:
-        """Simulate one chunk (an address array or a chunk with ``addr``/``kind``/``size``)."""
+        """Simulate one chunk (an address array or a chunk with ``addr``/``kind``/``size``).
+
+        Raises:
+            InputError: a malformed chunk, or a negative address (the accesses before
+                it have then been simulated).
+        """
         addr, kinds, sizes, default = _as_chunk(chunk)
         if addr.size == 0:
             return
@@ -289,9 +297,13 @@ class Simulator:
                 self._fix_evictions()
                 self._fast_run = F.get_fast_kernel(self._fast_shape, stores=True)
                 self._fast_stores = True
-            self._fast_run(addr, kinds, sizes, default, self.tags, self.meta, self.rec,
-                           self.stats, self.g)
+            bad = self._fast_run(addr, kinds, sizes, default, self.tags, self.meta, self.rec,
+                                 self.stats, self.g)
+            if bad >= 0:
+                raise _negative(addr, bad)
             return
+        if int(addr.min()) < 0:
+            raise _negative(addr, int(np.argmax(addr < 0)))
         self._run(addr, kinds, sizes, default, not self.counts_only, self.P, self.mp,
                   self.tags, self.meta, self.ready, self.stamp, self.mshr, self.mhead,
                   self.bankfree,
