@@ -37,12 +37,12 @@ Protocol (stated once; docs/technology.md repeats it for users):
 * **Time and energy.** Seconds per token = max(simulated memory time, the roofline's
   compute time: the simulator has no compute, which overlaps the streams). Memory energy
   per token = per level: load hits (stores taken to hit at the level's hit rate) and
-  victims written back x the macro's read energy; stores, fills and write-backs received x its write energy (per line access; a
-  miss costs a tag check, not charged: serial tag-data access); DRAM: bytes moved x the
-  tier's energy per bit. Compute energy per token is the roofline's (MACs x
-  energy per MAC). Static power (leakage, refresh, PHY, other) is re-solved with the
-  junction temperature at the simulated dynamic power; the eDRAM refresh of the
-  hierarchy depends on that temperature, so the step is simulated again (at most
+  victims written back x the macro's read energy; stores, fills and write-backs
+  received x its write energy (per line access; a miss costs a tag check, not charged:
+  serial tag-data access); DRAM: bytes moved x the tier's energy per bit. Compute
+  energy per token is the roofline's (MACs x energy per MAC). Static power (leakage,
+  refresh, PHY, other) is re-solved with the junction temperature at the simulated
+  dynamic power; the eDRAM refresh of the hierarchy depends on that temperature, so the step is simulated again (at most
   ``MAX_PASSES`` in all) while the temperature moves an eDRAM retention by over 10%.
 """
 
@@ -61,8 +61,8 @@ from ..models.spec import ModelSpec
 from .ppa import PPAResult, ppa, solve_power
 from .spec import DesignSpec, TierSpec
 
-__all__ = ["DEFAULT_SIM_LAYERS", "DEFAULT_KV_LAYOUT", "KV_LAYOUTS", "HIERARCHY_PRESET", "design_hierarchy", "simulate_decode",
-           "ppa_simulated"]
+__all__ = ["DEFAULT_SIM_LAYERS", "DEFAULT_KV_LAYOUT", "KV_LAYOUTS", "HIERARCHY_PRESET",
+           "MAX_PASSES", "design_hierarchy", "simulate_decode", "ppa_simulated"]
 
 DEFAULT_SIM_LAYERS = 2
 MAX_PASSES = 3               # simulations for the refresh-temperature loop (see ppa_simulated)
@@ -508,6 +508,10 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
     mem_w = sum(v for k_, v in power.items() if k_ != "compute")
     bits_per_s = base.bytes_per_token * tps * 8
     roof_dram = base.tier_bytes_per_token.get(off[0].name, 0.0) if off else 0.0
+    # Dynamic energy per token does not depend on the junction temperature: it compares
+    # the two estimates even where the thermal loop has no solution.
+    def dyn_j(pw: dict[str, float], rate: float) -> float:
+        return sum(v for k_, v in pw.items() if k_ == "compute" or k_.endswith(" dynamic")) / rate
     sim.update({
         "passes": passes,
         "compute_seconds_per_token": compute_s,
@@ -521,6 +525,9 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
             "joules_per_token": total / tps,
             "roofline_joules_per_token": base.joules_per_token,
             "joules_per_token_ratio": total / tps / base.joules_per_token,
+            "dynamic_joules_per_token": dyn_j(power, tps),
+            "roofline_dynamic_joules_per_token": dyn_j(base.power_breakdown_w,
+                                                       base.tokens_per_s),
             "power_w": total, "roofline_power_w": base.power_w,
             "junction_c": sol.junction_c, "roofline_junction_c": base.junction_c,
             "dram_bytes_per_token": sim["dram_bytes"],

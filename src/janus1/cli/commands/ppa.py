@@ -64,12 +64,18 @@ def command(design: str, model: str, context: int, precision: str, kv_precision:
                f"{r.joules_per_token:.3f} J/token, memory {r.memory_pj_per_bit:.2f} pJ/bit"
                + (" (simulated)" if r.simulate is not None else ""))
     if r.simulate is not None and r.roofline_tokens_per_s and r.roofline_joules_per_token:
+        jr = r.joules_per_token / r.roofline_joules_per_token
         click.echo(f"roofline: {r.roofline_tokens_per_s:.2f} tokens/s, "
                    f"{r.roofline_joules_per_token:.3f} J/token; simulated/roofline: "
                    f"tokens/s x{r.tokens_per_s / r.roofline_tokens_per_s:.3f} "
                    f"({r.tokens_per_s / r.roofline_tokens_per_s - 1:+.1%}), J/token "
-                   f"x{r.joules_per_token / r.roofline_joules_per_token:.3f} "
-                   f"({r.joules_per_token / r.roofline_joules_per_token - 1:+.1%})")
+                   + ("not comparable (thermal runaway)" if r.runaway else
+                      f"x{jr:.3f} ({jr - 1:+.1%})"))
+    if r.simulate is not None:
+        v = r.simulate["vs_roofline"]
+        click.echo(f"dynamic energy (no temperature dependence): "
+                   f"{v['dynamic_joules_per_token']:.4f} J/token simulated, "
+                   f"{v['roofline_dynamic_joules_per_token']:.4f} J/token roofline")
     for w in r.warnings:
         click.echo(f"warning: {w}", err=True)
 
