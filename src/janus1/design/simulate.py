@@ -42,8 +42,9 @@ Protocol (stated once; docs/technology.md repeats it for users):
   serial tag-data access); DRAM: bytes moved x the tier's energy per bit. Compute
   energy per token is the roofline's (MACs x energy per MAC). Static power (leakage,
   refresh, PHY, other) is re-solved with the junction temperature at the simulated
-  dynamic power; the eDRAM refresh of the hierarchy depends on that temperature, so the step is simulated again (at most
-  ``MAX_PASSES`` in all) while the temperature moves an eDRAM retention by over 10%.
+  dynamic power; the eDRAM refresh of the hierarchy depends on that temperature, so
+  the step is simulated again (at most ``MAX_PASSES`` in all) while the temperature
+  moves an eDRAM retention by over 10%.
 """
 
 from __future__ import annotations
