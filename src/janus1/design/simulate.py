@@ -168,7 +168,7 @@ def design_hierarchy(design: DesignSpec, *, junction_c: float,
             "source": f"design {design.name} tier {t.name}: tech macro model at "
                       f"{design.node}; ways/replacement from hierarchy preset {preset}",
         }
-        if t.tech == "mram":
+        if t.tech == "mram" and m.write_latency_ns > m.latency_ns:
             notes.append(f"{t.name}: MRAM writes ({m.write_latency_ns:.1f} ns) occupy a bank "
                          f"as long as reads ({m.latency_ns:.1f} ns) here (one bank "
                          f"occupancy per level in the simulator)")
@@ -456,6 +456,10 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
         static_fixed["other"] = design.other_power_w
     pkg = design.package_spec
     tj_sim = base.junction_c
+    if base.runaway:
+        tj_sim = pkg.tj_max_c
+        warnings.append(f"--simulate: the roofline's power has no thermal equilibrium; the "
+                        f"eDRAM refresh is simulated at the package limit {tj_sim:g} °C")
     passes: list[dict[str, float]] = []
     while True:
         sim = simulate_decode(design, spec, context=context, precision=precision,

@@ -61,12 +61,12 @@ def command(design: str, model: str, context: int, precision: str, kv_precision:
     if r.simulate is not None:
         _echo_simulation(r)
     click.echo(f"{r.model} ctx {r.context} {r.precision}: {r.tokens_per_s:.2f} tokens/s, "
-               f"{r.joules_per_token:.3f} J/token, memory {r.memory_pj_per_bit:.2f} pJ/bit"
+               f"{r.joules_per_token:.4g} J/token, memory {r.memory_pj_per_bit:.2f} pJ/bit"
                + (" (simulated)" if r.simulate is not None else ""))
     if r.simulate is not None and r.roofline_tokens_per_s and r.roofline_joules_per_token:
         jr = r.joules_per_token / r.roofline_joules_per_token
         click.echo(f"roofline: {r.roofline_tokens_per_s:.2f} tokens/s, "
-                   f"{r.roofline_joules_per_token:.3f} J/token; simulated/roofline: "
+                   f"{r.roofline_joules_per_token:.4g} J/token; simulated/roofline: "
                    f"tokens/s x{r.tokens_per_s / r.roofline_tokens_per_s:.3f} "
                    f"({r.tokens_per_s / r.roofline_tokens_per_s - 1:+.1%}), J/token "
                    + ("not comparable (thermal runaway)" if r.runaway else
