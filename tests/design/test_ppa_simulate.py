@@ -149,3 +149,15 @@ def test_bad_options_exit_2(args: list[str], msg: str) -> None:
     err = r.stderr.strip()
     assert err.startswith("janus1: error:") and msg in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_runaway_roofline_simulates_refresh_at_the_package_limit() -> None:
+    # 100 °C ambient: the plain PPA has no thermal equilibrium; the simulated eDRAM
+    # refresh then uses the package's Tj limit instead of failing.
+    d = load_design("janus-1", ["ambient_c=100"])
+    r = ppa_simulated(d, load_spec(MODEL), context=CTX)
+    assert r.runaway and r.simulate is not None
+    assert r.simulate["passes"][0]["junction_c_for_refresh"] == d.package_spec.tj_max_c
+    assert any("package limit" in w for w in r.warnings)
+    v = r.simulate["vs_roofline"]
+    assert v["dynamic_joules_per_token"] > 0 and v["roofline_dynamic_joules_per_token"] > 0
