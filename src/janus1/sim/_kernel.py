@@ -24,7 +24,8 @@ pieces):
   flight waits for it (a merged miss, or a late prefetch).
 - ``mshr``: per level, the cycles its MSHRs become free, a ring kept sorted from
   ``mhead[level]`` (the earliest first: O(1) to find, usually O(1) to insert).
-- ``bankfree``: the cycle each bank becomes free.
+- ``bankfree``: the cycle each bank becomes free; ``bankoff``: each bank's refresh
+  phase offset, ``(bank * refresh_interval) // banks`` (banks refresh in turn).
 - ``stats[level, S_*]``, ``g[G_*]`` (global counters and clocks), ``f`` (float clocks:
   DRAM channel free time), ``hist`` (latency histogram; the last bin collects overflow).
 
@@ -81,7 +82,10 @@ P_SPLO = 18      # scratchpad: first line held (in this level's lines)
 P_SPHI = 19      # scratchpad: one past the last line held
 P_LBYTES = 20    # line size in bytes
 P_LSHIFT = 21    # log2(line bytes)
-NP = 22
+P_RECW = 22      # 1: LRU/FIFO order kept in one 64-bit word of 4-bit ranks per set (<= 16 ways)
+P_RBASE = 23     # first index of this level's words in rec
+P_BANKMASK = 24  # banks - 1 when the bank count is a power of two, else -1
+NP = 25
 
 # ---- per-level statistics columns ----
 S_HITS = 0
@@ -127,9 +131,10 @@ NG = 24
 _MACROS: dict[str, str] = {
     "SETBASE": """
 if P[{i}, P_POW2]:
-    {b} = P[{i}, P_TBASE] + ({li} & P[{i}, P_MASK]) * P[{i}, P_WAYS]
+    {b}s = {li} & P[{i}, P_MASK]
 else:
-    {b} = P[{i}, P_TBASE] + ({li} % P[{i}, P_SETS]) * P[{i}, P_WAYS]
+    {b}s = {li} % P[{i}, P_SETS]
+{b} = P[{i}, P_TBASE] + {b}s * P[{i}, P_WAYS]
 """,
     "FIND": """
 {pos} = -1
@@ -159,39 +164,81 @@ mshr[_mb + _pos] = {v}
 """,
     "SETBASE0": """
 if pow20:
-    {b} = tb0 + ({li} & mask0) * w0
+    {b}s = {li} & mask0
 else:
-    {b} = tb0 + ({li} % sets0) * w0
+    {b}s = {li} % sets0
+{b} = tb0 + {b}s * w0
 """,
     "TOUCH0": """
 if lru0:
-    clk += 1
-    stamp[{pos}] = clk
+    if recw0:
+        @@PROMOTE(r=rec[rb0 + {b}s], p={pos} - {b})
+    else:
+        clk += 1
+        stamp[{pos}] = clk
 elif srrip0:
     meta[{pos}] = meta[{pos}] & 0xCF
+""",
+    # move way p to the front of a set's rank word: its rank k is the lowest zero
+    # nibble of r ^ (p * 0x11..1) (borrows only make false zeros above the first
+    # true one), 4k = cttz - 3; the k nibbles below shift up and p goes in front
+    "PROMOTE": """
+_rr = {r}
+_zt = _rr ^ (({p}) * 0x1111111111111111)
+_k4 = trailing_zeros((_zt - 0x1111111111111111) & ~_zt & -0x7777777777777778) - 3
+{r} = ((_rr & ~((2 << (_k4 + 3)) - 1)) | ((_rr & ((1 << _k4) - 1)) << 4)) | ({p})
 """,
     "MSHR0": """
 {k} = mshr[mb0 + mhead[0]]
 """,
     "TOUCH": """
 if P[{i}, P_POLICY] == LRU:
-    clk += 1
-    stamp[{pos}] = clk
+    if P[{i}, P_RECW]:
+        @@PROMOTE(r=rec[P[{i}, P_RBASE] + {b}s], p={pos} - {b})
+    else:
+        clk += 1
+        stamp[{pos}] = clk
 elif P[{i}, P_POLICY] == SRRIP:
     meta[{pos}] = meta[{pos}] & 0xCF
 """,
-    "BANK": """
+    "BANKIDX": """
 _nb = P[{i}, P_BANKS]
 _bk = 0
 if _nb > 1:
-    _bk = {li} % _nb
+    if P[{i}, P_BANKMASK] >= 0:
+        _bk = {li} & P[{i}, P_BANKMASK]
+    else:
+        _bk = {li} % _nb
+""",
+    "BANKREG0": """
+if bf0 > {t}:
+    stats[0, S_BANKWAIT] += bf0 - {t}
+    {t} = bf0
+_ri = P[0, P_REFINT]
+if _ri > 0:
+    _ph = ({t} - bankoff[kb0]) % _ri
+    if _ph < P[0, P_REFBUSY]:
+        stats[0, S_REFWAIT] += P[0, P_REFBUSY] - _ph
+        {t} += P[0, P_REFBUSY] - _ph
+bf0 = {t} + P[0, P_BANKBUSY]
+bankfree[kb0] = bf0
+""",
+    "HIST": """
+if {lat} != hl:
+    hist[hl if hl < hmax else hmax] += hr
+    hl = {lat}
+    hr = 0
+hr += 1
+""",
+    "BANK": """
+@@BANKIDX(i={i}, li={li})
 _kb = P[{i}, P_BANKBASE] + _bk
 if bankfree[_kb] > {t}:
     stats[{i}, S_BANKWAIT] += bankfree[_kb] - {t}
     {t} = bankfree[_kb]
 _ri = P[{i}, P_REFINT]
 if _ri > 0:
-    _ph = ({t} - (_bk * _ri) // _nb) % _ri
+    _ph = ({t} - bankoff[_kb]) % _ri
     if _ph < P[{i}, P_REFBUSY]:
         stats[{i}, S_REFWAIT] += P[{i}, P_REFBUSY] - _ph
         {t} += P[{i}, P_REFBUSY] - _ph
@@ -202,7 +249,14 @@ bankfree[_kb] = {t} + P[{i}, P_BANKBUSY]
 """,
     "VICTIM": """
 _pol = P[{i}, P_POLICY]
-if _pol == LRU or _pol == FIFO:
+if (_pol == LRU or _pol == FIFO) and P[{i}, P_RECW]:
+    _rx = P[{i}, P_RBASE] + {b}s
+    _rv = rec[_rx]
+    _top = (_rv >> (4 * {w} - 4)) & 15
+    # the least recent way (top rank) becomes the most recent
+    rec[_rx] = ((_rv << 4) & ((2 << (4 * {w} - 1)) - 1)) | _top
+    {v} = {b} + _top
+elif _pol == LRU or _pol == FIFO:
     {v} = {b}
     _sv = stamp[{b}]
     for _k in range(1, {w}):
@@ -238,7 +292,7 @@ else:
 """,
     "PLACE": """
 {slot} = {v}
-if _pol == LRU or _pol == FIFO:
+if (_pol == LRU or _pol == FIFO) and not P[{i}, P_RECW]:
     clk += 1
     stamp[{v}] = clk
 elif _pol == SRRIP:
@@ -263,7 +317,7 @@ while wd_j < n:
         continue
     wd_w = P[wd_j, P_WAYS]
     @@SETBASE(i=wd_j, li=wd_li, b=wd_b)
-    @@FIND(b=wd_b, w=wd_w, li=wd_li, pos=wd_pos)
+    @@FIND(i=wd_j, b=wd_b, w=wd_w, li=wd_li, pos=wd_pos)
     if timed:
         @@BANK(i=wd_j, li=wd_li, t=wd_t)
     if wd_pos >= 0:
@@ -298,7 +352,7 @@ if wd_j >= n:
     g[G_DRAM_WR] += wd_lb
     g[G_DRAM_WREQ] += 1
     if timed:
-        f[0] = max(float(wd_t), f[0]) + wd_lb / mp[1]
+        fch = max(float(wd_t), fch) + wd_lb / mp[1]
 """,
 }
 
@@ -306,11 +360,12 @@ _TEMPLATE = '''\
 # Generated by janus1.sim._kernel from its template; do not edit.
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from janus1.sim._kernel import (LRU, FIFO, RANDOM, SRRIP, P_DSHIFT, P_SETS, P_MASK, P_POW2,
     P_WAYS, P_TBASE, P_POLICY, P_HITLAT, P_BANKS, P_BANKBUSY, P_BANKBASE, P_MSHRS,
     P_MSHRBASE, P_REFINT, P_REFBUSY, P_WB, P_WA, P_SCRATCH, P_SPLO, P_SPHI, P_LBYTES,
-    P_LSHIFT, S_HITS, S_MISSES, S_EVICT, S_WB, S_FILLS, S_WBIN, S_STORES, S_BANKWAIT,
+    P_LSHIFT, P_RECW, P_RBASE, P_BANKMASK, S_HITS, S_MISSES, S_EVICT, S_WB, S_FILLS, S_WBIN, S_STORES, S_BANKWAIT,
     S_REFWAIT, S_MSHRWAIT, S_BYPASS, S_PFFILLS, G_NOW, G_LAST, G_LASTSLOT, G_DRAM_RD,
     G_DRAM_WR, G_STALL, G_LINEACC, G_REQS, G_PF_ISSUED, G_PF_USEFUL, G_PF_LATE,
     G_PF_DROPPED, G_PF_REDUNDANT, G_LAT_SUM, G_LAT_MAX, G_END, G_DRAM_QWAIT, G_DRAM_REQ,
@@ -319,8 +374,10 @@ from janus1.sim._kernel import (LRU, FIFO, RANDOM, SRRIP, P_DSHIFT, P_SETS, P_MA
 
 @njit(cache=True)
 def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready, stamp,
-              mshr, mhead, bankfree, rng, stats, g, f, hist, pf, pf_out, mtmp, issue):
-    """Simulate one chunk of accesses, updating every state array in place."""
+              rec, mshr, mhead, bankfree, bankoff, rng, stats, g, f, hist, pf, pf_out, mtmp,
+              issue):
+    """Simulate one chunk of accesses, updating every state array in place; returns the
+    index of a negative address (where it stopped) or -1."""
     n = P.shape[0]
     has_kind = kinds.size > 0
     has_size = sizes.size > 0
@@ -341,6 +398,13 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     srrip0 = P[0, P_POLICY] == SRRIP
     mb0 = P[0, P_MSHRBASE]
     nm0 = P[0, P_MSHRS]
+    recw0 = P[0, P_RECW] != 0
+    rb0 = P[0, P_RBASE]
+    # a DRAM line read: channel time (the same division as per access, done once) and
+    # latency (mp[1] > 0: the configuration requires a positive bandwidth)
+    xfer_rd = P[n - 1, P_LBYTES] / mp[1]
+    lat_rd = int(mp[0])
+    fch = f[0]  # the DRAM channel's free time
     # level-0 bank waits are impossible with one bank, no refresh and a bank free again
     # before the next issue: then the bank model is skipped for level 0
     bank0 = not (P[0, P_BANKS] == 1 and P[0, P_REFINT] == 0 and P[0, P_BANKBUSY] <= issue)
@@ -356,16 +420,79 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     lat_max = g[G_LAT_MAX]
     clk = g[G_CLOCK]
     nstores = 0
-    for idx in range(addr.size):
+    # kept in registers for repeats of the last line: its ready time (rlast), its
+    # first-level bank (kb0) and that bank's free time (bf0); only level-0 accesses
+    # touch level-0 banks, and a fill into the last line's way clears ``last``
+    rlast = 0
+    kb0 = 0
+    bf0 = 0
+    if timed and last >= 0:
+        rlast = ready[lastslot]
+        if bank0:
+            @@BANKIDX(i=0, li=last)
+            kb0 = P[0, P_BANKBASE] + _bk
+            bf0 = bankfree[kb0]
+    # the latency histogram is updated per run of equal latencies (hl repeated hr times)
+    hl = 0
+    hr = 0
+    nacc = addr.size
+    idx = 0
+    bad = -1
+    while idx < nacc:
+        # ---- a run of accesses to the line just accessed (first-level hits without a
+        # lookup, the common case): a tight loop with few live values ----
+        if last >= 0:
+            run0 = idx
+            while idx < nacc:
+                a = addr[idx]
+                sz = default_size
+                if has_size:
+                    sz = sizes[idx]
+                    if sz < 1:
+                        sz = 1
+                if a < 0 or (a >> sh0) != last or ((a + sz - 1) >> sh0) != last:
+                    break
+                if has_kind and kinds[idx] != 0:
+                    if not wb0:
+                        break
+                    nstores += 1
+                    meta[lastslot] = meta[lastslot] | 1
+                if timed:
+                    now += issue
+                    t = now
+                    if bank0:
+                        @@BANKREG0(t=t)
+                    t += hit0
+                    if rlast > t:
+                        t = rlast
+                    lat = t - now
+                    lat_sum += lat
+                    if lat > lat_max:
+                        lat_max = lat
+                    @@HIST(lat=lat)
+                    if t > end:
+                        end = t
+                else:
+                    now += issue
+                idx += 1
+            hits0 += idx - run0
+            lineacc += idx - run0
+            if idx == nacc:
+                break
         a = addr[idx]
+        if a < 0:
+            bad = idx
+            break
+        ia = idx
+        idx += 1
         st = False
         if has_kind:
-            st = kinds[idx] != 0
+            st = kinds[ia] != 0
             if st:
                 nstores += 1
         sz = default_size
         if has_size:
-            sz = sizes[idx]
+            sz = sizes[ia]
             if sz < 1:
                 sz = 1
         first = a >> sh0
@@ -382,15 +509,15 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                 if timed:
                     t = now
                     if bank0:
-                        @@BANK(i=0, li=x, t=t)
+                        @@BANKREG0(t=t)
                     t += hit0
-                    if ready[lastslot] > t:
-                        t = ready[lastslot]
+                    if rlast > t:
+                        t = rlast
                     lat = t - want
                     lat_sum += lat
                     if lat > lat_max:
                         lat_max = lat
-                    hist[lat if lat < hmax else hmax] += 1
+                    @@HIST(lat=lat)
                     if t > end:
                         end = t
                 continue
@@ -409,9 +536,11 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                 lastslot = -1
             else:
                 @@SETBASE0( li=x, b=b)
-                @@FIND(b=b, w=w0, li=x, pos=pos)
+                @@FIND(i=0, b=b, w=w0, li=x, pos=pos)
                 if timed and bank0:
                     @@BANK(i=0, li=x, t=t)
+                    kb0 = _kb
+                    bf0 = bankfree[_kb]
                 if pos >= 0:
                     hit = True
                     hits0 += 1
@@ -465,7 +594,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                     if y < 0:
                         continue
                     @@SETBASE0( li=y, b=b)
-                    @@FIND(b=b, w=w0, li=y, pos=pos)
+                    @@FIND(i=0, b=b, w=w0, li=y, pos=pos)
                     if pos >= 0:
                         g[G_PF_REDUNDANT] += 1
                         continue
@@ -500,7 +629,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                         continue
                     wi = P[i, P_WAYS]
                     @@SETBASE(i=i, li=li, b=b)
-                    @@FIND(b=b, w=wi, li=li, pos=pos)
+                    @@FIND(i=i, b=b, w=wi, li=li, pos=pos)
                     if timed:
                         @@BANK(i=i, li=li, t=tt)
                     if pos >= 0:
@@ -525,10 +654,10 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                     g[G_DRAM_RD] += lb
                     g[G_DRAM_REQ] += 1
                     if timed:
-                        fs = max(float(tt), f[0])
+                        fs = max(float(tt), fch)
                         g[G_DRAM_QWAIT] += int(fs - tt)
-                        f[0] = fs + lb / mp[1]
-                        tt = int(np.ceil(f[0])) + int(mp[0])
+                        fch = fs + xfer_rd
+                        tt = int(np.ceil(fch)) + lat_rd
                 slot0 = -1
                 for j in range(hit_lvl - 1, -1, -1):
                     if P[j, P_SCRATCH]:
@@ -583,13 +712,17 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                 # a write-through or write-around store continues below the first level
                 @@WRITEDOWN(j=1, x=x, lb=lb0, t=now)
             if timed:
+                if last >= 0:
+                    rlast = ready[lastslot]
                 lat = done - want
                 lat_sum += lat
                 if lat > lat_max:
                     lat_max = lat
-                hist[lat if lat < hmax else hmax] += 1
+                @@HIST(lat=lat)
                 if done > end:
                     end = done
+    if hr > 0:
+        hist[hl if hl < hmax else hmax] += hr
     stats[0, S_HITS] += hits0
     stats[0, S_STORES] += nstores
     g[G_LAST] = last
@@ -597,12 +730,14 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     g[G_NOW] = now
     g[G_END] = end
     g[G_LINEACC] += lineacc
-    g[G_REQS] += addr.size
+    g[G_REQS] += idx if bad < 0 else bad
     g[G_STALL] += stall
     g[G_LAT_SUM] += lat_sum
     g[G_LAT_MAX] = lat_max
     g[G_STORES] += nstores
     g[G_CLOCK] = clk
+    f[0] = fch
+    return bad
 
 
 @njit(cache=True)
@@ -619,9 +754,9 @@ def unused_prefetches(P, tags, meta):
 '''
 
 
-def _expand(text: str, hook: str) -> str:
+def _expand(text: str, hook: str, macros: dict[str, str] | None = None) -> str:
     while "@@" in text:
-        text = _expand_once(text, hook)
+        text = _expand_once(text, hook, macros or _MACROS)
     return text
 
 
@@ -643,7 +778,7 @@ def _split_args(args: str) -> list[str]:
     return [p.replace(" =", "=").replace("= ", "=") for p in parts]
 
 
-def _expand_once(text: str, hook: str) -> str:
+def _expand_once(text: str, hook: str, macros: dict[str, str]) -> str:
     out: list[str] = []
     for line in text.splitlines():
         s = line.strip()
@@ -656,7 +791,7 @@ def _expand_once(text: str, hook: str) -> str:
         else:
             name, _, args = s[2:].partition("(")
             kw = dict(a.split("=", 1) for a in _split_args(args[:-1]))
-            body = _MACROS[name].format(**kw).strip("\n")
+            body = macros[name].format(**kw).strip("\n")
         out.extend(indent + b if b.strip() else "" for b in body.splitlines())
     return "\n".join(out) + "\n"
 
@@ -665,7 +800,7 @@ def _expand_once(text: str, hook: str) -> str:
 # sizes, latencies, banks, MSHRs and refresh stay run-time values, so sweeps over them
 # reuse one compiled kernel
 CONST_COLS = ("P_DSHIFT", "P_WAYS", "P_POLICY", "P_SCRATCH", "P_WB", "P_WA", "P_LBYTES",
-              "P_LSHIFT")
+              "P_LSHIFT", "P_RECW")
 RUNTIME_COLS = tuple(k for k in globals() if k.startswith("P_") and k not in CONST_COLS)
 
 
@@ -680,9 +815,28 @@ def kernel_source(hook: str, shape: tuple[tuple[int, ...], ...] | None = None) -
     and, if given, a hierarchy shape (:func:`shape_key`) baked in as constants."""
     import re
 
-    src = _expand(_TEMPLATE, hook)
     if shape is None:
-        return src
+        return _expand(_TEMPLATE, hook)
+    # with the ways of each level known, a tag search is one vector compare
+    # (janus1.sim._fast.match_fn), chosen by level
+    macros = dict(_MACROS)
+    find = ""
+    ways = set()
+    for k, row in enumerate(shape):
+        if row[P_SCRATCH]:
+            continue
+        w = row[P_WAYS]
+        ways.add(w)
+        find += f"{'if' if not find else 'elif'} {{i}} == {k}:\n    _mm = match_{w}(tags, {{b}}, {{li}})\n"
+    find += "else:\n    _mm = 0\n" if find else "_mm = 0\n"
+    find += "{pos} = -1\nif _mm != 0:\n    {pos} = {b} + trailing_zeros(_mm)\n"
+    macros["FIND"] = find
+    src = _expand(_TEMPLATE, hook, macros)
+    if ways:
+        src = src.replace("from numba.cpython.unsafe.numbers import trailing_zeros\n",
+                          "from numba.cpython.unsafe.numbers import trailing_zeros\n\n"
+                          f"from janus1.sim._fast import {', '.join(f'match_{w}' for w in sorted(ways))}"
+                          f"  # {_simd_version()}\n", 1)
 
     def rep(m: re.Match[str]) -> str:
         if m.group(2) in RUNTIME_COLS:
@@ -693,6 +847,12 @@ def kernel_source(hook: str, shape: tuple[tuple[int, ...], ...] | None = None) -
     src = src.replace("    n = P.shape[0]\n", f"    n = {len(shape)}\n")
     return src.replace("\n\n@njit(cache=True)\ndef run_chunk",
                        f"\nPC = {shape!r}\n\n\n@njit(cache=True)\ndef run_chunk", 1)
+
+
+def _simd_version() -> str:
+    from ._fast import SIMD_VERSION
+
+    return SIMD_VERSION
 
 
 def _cache_dir() -> Path:
@@ -738,9 +898,16 @@ def load_generated(src: str, prefix: str) -> Any:
     return mod
 
 
+_KERNELS: dict[tuple[str, Any], Any] = {}
+
+
 def get_kernel(hook: str, shape: tuple[tuple[int, ...], ...] | None = None
                ) -> tuple[Callable[..., None], Callable[..., int]]:
     """The compiled ``(run_chunk, unused_prefetches)`` for a prefetch hook and hierarchy
-    shape (generated and compiled once; numba caches it on disk)."""
-    mod = load_generated(kernel_source(hook, shape), "janus1_kernel")
+    shape (generated and compiled once; numba caches it on disk; the module is kept per
+    process, so building a Simulator does not regenerate the text)."""
+    mod = _KERNELS.get((hook, shape))
+    if mod is None:
+        mod = load_generated(kernel_source(hook, shape), "janus1_kernel")
+        _KERNELS[(hook, shape)] = mod
     return mod.run_chunk, mod.unused_prefetches

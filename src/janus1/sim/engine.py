@@ -192,6 +192,8 @@ class Simulator:
         tbase = 0
         bbase = 0
         mbase = 0
+        rbase = 0
+        stamps = False
         for i, lv in enumerate(h.level):
             P[i, K.P_DSHIFT] = (lv.line_bytes // l0).bit_length() - 1
             P[i, K.P_LBYTES] = lv.line_bytes
@@ -200,6 +202,8 @@ class Simulator:
             P[i, K.P_BANKS] = lv.total_banks
             P[i, K.P_BANKBUSY] = lv.bank_busy_cycles
             P[i, K.P_BANKBASE] = bbase
+            nb = lv.total_banks
+            P[i, K.P_BANKMASK] = nb - 1 if nb & (nb - 1) == 0 else -1
             bbase += lv.total_banks
             P[i, K.P_MSHRS] = lv.mshrs
             P[i, K.P_MSHRBASE] = mbase
@@ -227,14 +231,37 @@ class Simulator:
             P[i, K.P_TBASE] = tbase
             P[i, K.P_POLICY] = _POLICY[lv.replacement]
             tbase += sets * ways
+            if lv.replacement in ("lru", "fifo"):
+                if ways <= 16:
+                    # the set's order in one word of 4-bit ranks (see _kernel)
+                    P[i, K.P_RECW] = 1
+                    P[i, K.P_RBASE] = rbase
+                    rbase += sets
+                else:
+                    stamps = True
         self.P = P
         self.tags = np.full(max(tbase, 1), -1, np.int64)
         self.meta = np.zeros(max(tbase, 1), np.uint8)
         self.ready = np.zeros(max(tbase, 1) if not counts_only else 1, np.int64)
-        self.stamp = np.zeros(max(tbase, 1), np.int64)
+        # per-way stamps only for LRU/FIFO levels of more than 16 ways
+        self.stamp = np.zeros(max(tbase, 1) if stamps else 1, np.int64)
+        self.krec = np.zeros(max(rbase, 1), np.int64)
+        for i, lv in enumerate(h.level):
+            if P[i, K.P_RECW]:
+                # rank r holds way W-1-r: invalid ways are taken way 0 first, as with
+                # stamps (the least recent first, ties to the lowest way)
+                w = lv.n_ways
+                word = sum((w - 1 - r) << (4 * r) for r in range(w))
+                lo = int(P[i, K.P_RBASE])
+                self.krec[lo: lo + lv.sets] = word - (1 << 64) if word >= 2**63 else word
         self.mshr = np.zeros(mbase, np.int64)
         self.mhead = np.zeros(n, np.int64)
         self.bankfree = np.zeros(bbase, np.int64)
+        self.bankoff = np.zeros(bbase, np.int64)
+        for i in range(n):
+            nb, lo = int(P[i, K.P_BANKS]), int(P[i, K.P_BANKBASE])
+            self.bankoff[lo: lo + nb] = (np.arange(nb, dtype=np.int64) * int(P[i, K.P_REFINT])
+                                         ) // nb
         self.rng = np.array([(lv.seed * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D + i)
                              % (2**63 - 1) or 1 for i, lv in enumerate(h.level)], np.int64)
         self.stats = np.zeros((n, K.NS), np.int64)
@@ -302,14 +329,15 @@ class Simulator:
             if bad >= 0:
                 raise _negative(addr, bad)
             return
-        if int(addr.min()) < 0:
-            raise _negative(addr, int(np.argmax(addr < 0)))
-        self._run(addr, kinds, sizes, default, not self.counts_only, self.P, self.mp,
-                  self.tags, self.meta, self.ready, self.stamp, self.mshr, self.mhead,
-                  self.bankfree,
+        bad = self._run(addr, kinds, sizes, default, not self.counts_only, self.P, self.mp,
+                  self.tags, self.meta, self.ready, self.stamp, self.krec, self.mshr,
+                  self.mhead,
+                  self.bankfree, self.bankoff,
                   self.rng,
                   self.stats, self.g, self.f, self.hist, self.pf_state, self.pf_out,
                   self.mtmp, self.h.issue_interval_cycles)
+        if bad >= 0:
+            raise _negative(addr, bad)
 
     def _fix_evictions(self) -> None:
         """The loads-only fast kernel does not count evictions: with no invalidation,
@@ -379,10 +407,20 @@ class Simulator:
             stores=int(g[K.G_STORES]), cycles=cycles, seconds=seconds, clock_hz=h.clock_hz,
             levels=tuple(levels), memory=memory, latency=latency, prefetch=prefetch,
             stall_cycles=int(g[K.G_STALL]) if timed else None, energy_pj=total_e,
-            histogram=self.hist.copy() if timed else np.zeros(0, np.int64))
+            histogram=self._hist_copy() if timed else np.zeros(0, np.int64))
+
+    def _hist_copy(self) -> np.ndarray:
+        """A copy of the latency histogram (full length; only the bins up to the
+        largest latency are copied, the rest of a fresh zeroed array is never written)."""
+        out = np.zeros(self.hist.size, np.int64)
+        k = min(int(self.g[K.G_LAT_MAX]) + 1, self.hist.size)
+        out[:k] = self.hist[:k]
+        return out
 
 
 def _latency(hist: np.ndarray, g: np.ndarray) -> dict[str, float | None]:
+    # no latency is above the maximum: only the bins up to it can be non-zero
+    hist = hist[: min(int(g[K.G_LAT_MAX]) + 1, hist.size)] if hist.size else hist
     n = int(hist.sum())
     if n == 0:
         return {k: None for k in LATENCY_KEYS}
@@ -393,7 +431,7 @@ def _latency(hist: np.ndarray, g: np.ndarray) -> dict[str, float | None]:
         # the smallest latency L with at least q*n accesses at or below L (nearest rank)
         rank = max(1, int(np.ceil(q * n - 1e-9)))
         idx = int(np.searchsorted(cum, rank))
-        out[key] = float(idx if idx < hist.size - 1 else g[K.G_LAT_MAX])
+        out[key] = float(idx if idx < _HIST_BINS - 1 else g[K.G_LAT_MAX])
     out["max"] = float(g[K.G_LAT_MAX])
     out["mean"] = float(g[K.G_LAT_SUM]) / n
     return out

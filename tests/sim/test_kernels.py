@@ -1,0 +1,112 @@
+"""Kernel building blocks and code paths added for speed: vector tag compare and
+move-to-front, bank waits (mask and modulo bank index, repeats kept in registers),
+negative addresses caught inside the kernels, chunking inside runs of repeats."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from numba import njit
+
+from janus1.errors import InputError
+from janus1.sim import Simulator, simulate
+from janus1.sim._fast import match_fn, mtf_fn
+from janus1.trace import TraceChunk
+
+# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
+# compilations in the suite (test_exact checks the specialised kernels too)
+os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
+
+
+@pytest.mark.parametrize("ways", [1, 2, 4, 8, 12, 16, 64])
+def test_vector_match_and_move_to_front_agree_with_numpy(ways: int) -> None:
+    match, mtf = match_fn(ways), mtf_fn(ways)
+
+    @njit
+    def find(tags: np.ndarray, base: int, x: int) -> int:
+        return match(tags, base, x)
+
+    @njit
+    def to_front(tags: np.ndarray, base: int, x: int, p: int) -> None:
+        mtf(tags, base, x, p)
+
+    rng = np.random.default_rng(ways)
+    tags = rng.integers(0, 3 * ways, 5 * ways).astype(np.int64)
+    for base in (0, ways, 3 * ways + 1):
+        for x in range(3 * ways):
+            want = sum(1 << k for k in range(ways) if tags[base + k] == x)
+            assert find(tags, base, x) % (1 << 64) == want  # int64: way 63 is the sign
+        for p in (0, ways // 2, ways - 1):
+            ref = tags.copy()
+            seg = list(ref[base: base + ways])
+            ref[base: base + ways] = [-5] + seg[:p] + seg[p + 1:]
+            to_front(tags, base, -5, p)
+            assert np.array_equal(tags, ref)
+
+
+@pytest.mark.parametrize("banks, stride", [(3, 3), (4, 4)])  # modulo and mask bank index
+def test_bank_waits_of_one_busy_bank_grow_linearly(banks: int, stride: int) -> None:
+    # given one first-level bank used by every access (lines 0, s, 2s share bank 0),
+    # each line read twice in a row (the second is a repeat of the line just accessed),
+    # one issue per cycle and a bank busy b cycles per access
+    b = 3
+    h = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B",
+                    "banks": banks, "bank_busy_cycles": b}]}
+    lines = np.repeat(np.tile(np.array([0, stride, 2 * stride]), 200), 2)
+    res = simulate(h, 64 * lines.astype(np.int64), prefetcher="none")
+    # then access i starts at 1 + b*i instead of 1 + i: it waits (b - 1) * i cycles
+    n = lines.size
+    assert res.levels[0].bank_wait_cycles == (b - 1) * n * (n - 1) // 2
+
+
+@pytest.mark.parametrize("banks", [3, 4])
+def test_no_bank_waits_when_lines_rotate_over_the_banks(banks: int) -> None:
+    # each bank is used every `banks` cycles and busy for `banks` cycles: never waited for
+    h = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B",
+                    "banks": banks, "bank_busy_cycles": banks}]}
+    lines = np.tile(np.arange(banks), 300)
+    res = simulate(h, 64 * lines.astype(np.int64), prefetcher="none")
+    assert res.levels[0].bank_wait_cycles == 0
+
+
+@pytest.mark.parametrize("counts_only, kind", [(True, None), (True, "stores"), (False, None)])
+def test_negative_address_is_reported_by_each_kernel(counts_only: bool, kind: str | None
+                                                     ) -> None:
+    addr = np.array([0, 8, -8, 16], np.int64)
+    chunk = TraceChunk(addr=addr, kind=np.array([0, 1, 0, 0], np.uint8) if kind else None)
+    sim = Simulator("two-level", prefetcher="none", counts_only=counts_only)
+    with pytest.raises(InputError, match=r"negative address -8 at index 2"):
+        sim.feed(chunk)
+    # the accesses before it were simulated
+    assert sim.result().accesses == 2
+
+
+def _runs(n: int, seed: int) -> TraceChunk:
+    """Runs of 8-byte loads and stores within one line, random jumps, and sized
+    accesses that cross lines."""
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, 1 << 16, n // 6) * 64
+    addr = (starts[:, None] + 8 * np.arange(6)[None, :]).reshape(-1)
+    size = np.where(rng.random(addr.size) < 0.05, 100, 8).astype(np.int64)
+    kind = (rng.random(addr.size) < 0.1).astype(np.uint8)
+    return TraceChunk(addr=addr.astype(np.int64), kind=kind, size=size)
+
+
+@pytest.mark.parametrize("counts_only", [True, False])
+@pytest.mark.parametrize("prefetcher", ["none", "stream"])
+def test_chunks_cut_inside_runs_of_repeats_equal_one_shot(counts_only: bool,
+                                                          prefetcher: str) -> None:
+    h = {"level": [
+        {"name": "L1", "size": "4KiB", "ways": 4, "line": "64B", "banks": 3,
+         "bank_busy_cycles": 2, "refresh_interval": "30ns", "refresh_busy": "2ns"},
+        {"name": "L2", "size": "32KiB", "ways": 8, "line": "64B", "banks": 4}]}
+    c = _runs(30_000, 5)
+    one = simulate(h, [c], prefetcher=prefetcher, counts_only=counts_only)
+    cuts = [0, 1, 2, 3, 1001, 1003, 17_000, c.addr.size]
+    parts = [TraceChunk(addr=c.addr[a:z], kind=c.kind[a:z], size=c.size[a:z])
+             for a, z in zip(cuts, cuts[1:])]
+    many = simulate(h, parts, prefetcher=prefetcher, counts_only=counts_only)
+    assert one.to_dict() == many.to_dict()
+    assert np.array_equal(one.histogram, many.histogram)
