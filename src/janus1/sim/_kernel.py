@@ -408,6 +408,9 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     # level-0 bank waits are impossible with one bank, no refresh and a bank free again
     # before the next issue: then the bank model is skipped for level 0
     bank0 = not (P[0, P_BANKS] == 1 and P[0, P_REFINT] == 0 and P[0, P_BANKBUSY] <= issue)
+    refint0 = P[0, P_REFINT]
+    busy0 = P[0, P_BANKBUSY]
+    dsz1 = max(default_size, 1) - 1
     hmax = hist.size - 1
     last = g[G_LAST]
     lastslot = g[G_LASTSLOT]
@@ -443,38 +446,86 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
         # lookup, the common case): a tight loop with few live values ----
         if last >= 0:
             run0 = idx
-            while idx < nacc:
+            # (a) accesses that may wait: the line is still in flight, or level 0 has
+            # refresh or banks that can be busy at the next issue
+            while timed and idx < nacc and not (
+                    now + issue + hit0 >= rlast and (not bank0 or (
+                        refint0 == 0 and busy0 <= issue and bf0 <= now + issue))):
                 a = addr[idx]
                 sz = default_size
                 if has_size:
                     sz = sizes[idx]
                     if sz < 1:
                         sz = 1
-                if a < 0 or (a >> sh0) != last or ((a + sz - 1) >> sh0) != last:
+                if (a >> sh0) != last or ((a + sz - 1) >> sh0) != last:
                     break
                 if has_kind and kinds[idx] != 0:
                     if not wb0:
                         break
                     nstores += 1
                     meta[lastslot] = meta[lastslot] | 1
-                if timed:
-                    now += issue
-                    t = now
-                    if bank0:
-                        @@BANKREG0(t=t)
-                    t += hit0
-                    if rlast > t:
-                        t = rlast
-                    lat = t - now
-                    lat_sum += lat
-                    if lat > lat_max:
-                        lat_max = lat
-                    @@HIST(lat=lat)
-                    if t > end:
-                        end = t
-                else:
-                    now += issue
+                now += issue
+                t = now
+                if bank0:
+                    @@BANKREG0(t=t)
+                t += hit0
+                if rlast > t:
+                    t = rlast
+                lat = t - now
+                lat_sum += lat
+                if lat > lat_max:
+                    lat_max = lat
+                @@HIST(lat=lat)
+                if t > end:
+                    end = t
                 idx += 1
+            # (b) from here on every repeat takes exactly hit0 cycles and never waits
+            # (the line has arrived; a bank used at the previous issue is free again):
+            # find the run's end, then account for it at once
+            k0 = idx
+            if has_size:
+                while idx < nacc:
+                    a = addr[idx]
+                    sz = sizes[idx]
+                    if sz < 1:
+                        sz = 1
+                    if (a >> sh0) != last or ((a + sz - 1) >> sh0) != last:
+                        break
+                    if has_kind and kinds[idx] != 0:
+                        if not wb0:
+                            break
+                        nstores += 1
+                        meta[lastslot] = meta[lastslot] | 1
+                    idx += 1
+            else:
+                while idx < nacc:
+                    a = addr[idx]
+                    # (a negative address fails the first test: last >= 0)
+                    if (a >> sh0) != last or ((a + dsz1) >> sh0) != last:
+                        break
+                    if has_kind and kinds[idx] != 0:
+                        if not wb0:
+                            break
+                        nstores += 1
+                        meta[lastslot] = meta[lastslot] | 1
+                    idx += 1
+            k = idx - k0
+            if k > 0:
+                now += k * issue
+                if timed:
+                    if bank0:
+                        bf0 = now + busy0
+                        bankfree[kb0] = bf0
+                    lat_sum += k * hit0
+                    if hit0 > lat_max:
+                        lat_max = hit0
+                    if hit0 != hl:
+                        hist[hl if hl < hmax else hmax] += hr
+                        hl = hit0
+                        hr = 0
+                    hr += k
+                    if now + hit0 > end:
+                        end = now + hit0
             hits0 += idx - run0
             lineacc += idx - run0
             if idx == nacc:
