@@ -11,6 +11,8 @@ the pycachesim comparison). It gives exactly the counts of the general kernel in
   an LLVM ``<ways x i64>`` compare, one AVX-512 ``vpcmpeqq`` for 8 ways, whose bit mask
   gives the way with a trailing-zero count); the tag array is 64-byte aligned so an
   8-way set is one host cache line;
+- tags hold line + 1 (0 = invalid: a zeroed array is an empty cache, and pages the
+  trace never reaches are never written);
 - tags stay in their ways; the recency order of a set is one 64-bit word of 4-bit
   ranks (nibble r = the way at rank r, r = 0 most recent). A miss takes the way in
   the top nibble and rotates it to the front; a hit on a way finds its rank with a
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["FastLevel", "fast_source", "get_fast_kernel", "match_fn", "aligned_full",
+           "aligned_zeros", "mtf_fn",
            "MAX_WAYS", "SIMD_VERSION"]
 
 MAX_WAYS = 16  # 16 four-bit ranks fill the 64-bit recency word
@@ -143,6 +146,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def aligned_zeros(n: int) -> Any:
+    """``np.zeros(n, np.int64)`` starting on a 64-byte boundary, left to the OS to zero
+    (pages that are never touched are never written)."""
+    import numpy as np
+
+    buf = np.zeros(n + 8, np.int64)
+    off = (-buf.ctypes.data % 64) // 8
+    return buf[off: off + n]
+
+
 def aligned_full(n: int, value: int, dtype: Any = None) -> Any:
     """``np.full(n, value)`` whose data starts on a 64-byte boundary (a host cache line)."""
     import numpy as np
@@ -182,7 +195,7 @@ def _lookup(i: int, lv: FastLevel, li: str) -> str:
     return textwrap.dedent(f"""
         s{i} = {sidx}
         b{i} = {lv.tbase} + s{i} * {lv.ways}
-        m{i} = match_{lv.ways}(tags, b{i}, {li})
+        m{i} = match_{lv.ways}(tags, b{i}, {li} + 1)
         r{i} = rec[{lv.rbase} + s{i}]
     """)
 
@@ -221,14 +234,14 @@ def _allocate(i: int, lv: FastLevel, li: str, dirty: str, levels: Sequence[FastL
         return textwrap.dedent(f"""
             {vic} = (r{i} >> {4 * (w - 1)}) & 15
             rec[{lv.rbase} + s{i}] = ((r{i} << 4) & {full}) | {vic}
-            tags[b{i} + {vic}] = {li}
+            tags[b{i} + {vic}] = {li} + 1
         """)
     code = textwrap.dedent(f"""
         {vic} = (r{i} >> {4 * (w - 1)}) & 15
         rec[{lv.rbase} + s{i}] = ((r{i} << 4) & {full}) | {vic}
-        old = tags[b{i} + {vic}]
+        old = tags[b{i} + {vic}] - 1
         oldm = meta[b{i} + {vic}]
-        tags[b{i} + {vic}] = {li}
+        tags[b{i} + {vic}] = {li} + 1
         meta[b{i} + {vic}] = {dirty}
         stats[{i}, 4] += 1
         if old >= 0:
@@ -273,14 +286,16 @@ def _loads_source(levels: Sequence[FastLevel]) -> str:
 
     def hit(i: int) -> str:
         lv = levels[i]
-        return "" if lv.fifo else f"mtf_{lv.ways}(tags, b{i}, l{i}, trailing_zeros(m{i}))\n"
+        if lv.fifo:
+            return ""
+        return f"mtf_{lv.ways}(tags, b{i}, l{i} + 1, trailing_zeros(m{i}))\n"
 
     # lookups below the first level, nested: level i+1 only when level i missed
     chain = ""
     for i in range(n - 1, 0, -1):
         lv = levels[i]
         blk = f"l{i} = x >> {lv.dshift}\n" + setbase(i, f"l{i}")
-        blk += f"m{i} = match_{lv.ways}(tags, b{i}, l{i})\n"
+        blk += f"m{i} = match_{lv.ways}(tags, b{i}, l{i} + 1)\n"
         blk += f"if m{i} != 0:\n    c{i}_0 += 1\n    h = {i}\n" + textwrap.indent(hit(i), "    ")
         if chain:
             blk += "else:\n" + textwrap.indent(chain, "    ")
@@ -288,12 +303,12 @@ def _loads_source(levels: Sequence[FastLevel]) -> str:
     fills = ""
     for i in range(n - 1, 0, -1):
         lv = levels[i]
-        fills += f"if h > {i}:\n    mtf_{lv.ways}(tags, b{i}, l{i}, {lv.ways - 1})\n"
+        fills += f"if h > {i}:\n    mtf_{lv.ways}(tags, b{i}, l{i} + 1, {lv.ways - 1})\n"
     l0 = levels[0]
     miss = "miss0 += 1\n" + (f"h = {n}\n" + chain + fills if n > 1 else "")
-    miss += f"mtf_{l0.ways}(tags, b0, x, {l0.ways - 1})\n"
+    miss += f"mtf_{l0.ways}(tags, b0, x + 1, {l0.ways - 1})\n"
     line = ("if x != last:\n    l0 = x\n" + textwrap.indent(setbase(0, "x"), "    ")
-            + f"    m0 = match_{l0.ways}(tags, b0, x)\n"
+            + f"    m0 = match_{l0.ways}(tags, b0, x + 1)\n"
             + "    if m0 != 0:\n" + textwrap.indent(hit(0) or "pass\n", "        ")
             + "    else:\n" + textwrap.indent(miss, "        ") + "    last = x\n")
     per_line = textwrap.dedent(f"""
@@ -349,7 +364,7 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
         # the slot of the last line (resident: only a miss evicts, and a miss makes
         # its own line the last)
         b0 = {l0.tbase} + ({s0}) * {l0.ways}
-        lastslot = b0 + trailing_zeros(match_{l0.ways}(tags, b0, last))
+        lastslot = b0 + trailing_zeros(match_{l0.ways}(tags, b0, last + 1))
 {_derive(levels)}
     g[1] = last
     g[2] = lastslot
@@ -447,7 +462,7 @@ def fast_source(levels: Sequence[FastLevel], stores: bool = True) -> str:
         epilogue = textwrap.dedent(f"""
             if last >= 0:
                 b0 = {l0.tbase} + ({s0}) * {l0.ways}
-                lastslot = b0 + trailing_zeros(match_{l0.ways}(tags, b0, last))
+                lastslot = b0 + trailing_zeros(match_{l0.ways}(tags, b0, last + 1))
         """)
     src = f"""\
 # Generated by janus1.sim._fast for one hierarchy shape; do not edit.

@@ -14,7 +14,8 @@ State (built by :mod:`janus1.sim.engine`, kept across chunks so a trace can be f
 pieces):
 
 - ``P[level, P_*]``: per-level parameters (shifts, sets, ways, latencies, banks, ...).
-- ``tags``: the line number held by each way of every cache level (-1 = invalid),
+- ``tags``: the line number + 1 held by each way of every cache level (0 = invalid,
+  so a fresh zeroed array is an empty cache and untouched pages are never written),
   level after level, set after set; entries never move.
 - ``stamp``: per way, the replacement clock at the last use (LRU) or fill (FIFO); the
   victim is the smallest stamp (invalid ways have 0 and go first).
@@ -139,7 +140,7 @@ else:
     "FIND": """
 {pos} = -1
 for _k in range({w}):
-    if tags[{b} + _k] == {li}:
+    if tags[{b} + _k] == {li} + 1:
         {pos} = {b} + _k
 """,
     "MSHRPUSH": """
@@ -266,7 +267,7 @@ elif _pol == LRU or _pol == FIFO:
 else:
     {v} = -1
     for _k in range({w}):
-        if tags[{b} + _k] < 0:
+        if tags[{b} + _k] == 0:
             {v} = {b} + _k
             break
     if {v} < 0:
@@ -297,7 +298,7 @@ if (_pol == LRU or _pol == FIFO) and not P[{i}, P_RECW]:
     stamp[{v}] = clk
 elif _pol == SRRIP:
     {m} = {m} | 32
-tags[{v}] = {li}
+tags[{v}] = {li} + 1
 meta[{v}] = {m}
 if timed:
     ready[{v}] = {r}
@@ -332,7 +333,7 @@ while wd_j < n:
         wd_j += 1
         continue
     @@VICTIM(i=wd_j, b=wd_b, w=wd_w, v=wd_v)
-    wd_old = tags[wd_v]
+    wd_old = tags[wd_v] - 1
     wd_oldm = meta[wd_v]
     wd_m = 1
     @@PLACE(i=wd_j, b=wd_b, v=wd_v, li=wd_li, m=wd_m, r=wd_t, slot=wd_slot)
@@ -717,7 +718,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                     wj = P[j, P_WAYS]
                     @@SETBASE(i=j, li=lj, b=b)
                     @@VICTIM(i=j, b=b, w=wj, v=v)
-                    old = tags[v]
+                    old = tags[v] - 1
                     oldm = meta[v]
                     m = 0
                     if j == 0:
@@ -799,7 +800,7 @@ def unused_prefetches(P, tags, meta):
     c = 0
     lo = P[0, P_TBASE]
     for k in range(lo, lo + P[0, P_SETS] * P[0, P_WAYS]):
-        if tags[k] >= 0 and meta[k] & 2:
+        if tags[k] > 0 and meta[k] & 2:
             c += 1
     return c
 '''
@@ -878,7 +879,7 @@ def kernel_source(hook: str, shape: tuple[tuple[int, ...], ...] | None = None) -
             continue
         w = row[P_WAYS]
         ways.add(w)
-        find += f"{'if' if not find else 'elif'} {{i}} == {k}:\n    _mm = match_{w}(tags, {{b}}, {{li}})\n"
+        find += f"{'if' if not find else 'elif'} {{i}} == {k}:\n    _mm = match_{w}(tags, {{b}}, {{li}} + 1)\n"
     find += "else:\n    _mm = 0\n" if find else "_mm = 0\n"
     find += "{pos} = -1\nif _mm != 0:\n    {pos} = {b} + trailing_zeros(_mm)\n"
     macros["FIND"] = find

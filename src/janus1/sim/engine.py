@@ -240,7 +240,8 @@ class Simulator:
                 else:
                     stamps = True
         self.P = P
-        self.tags = np.full(max(tbase, 1), -1, np.int64)
+        # the general kernel's tags hold line + 1 (0 = invalid): zeroed lazily by the OS
+        self.tags = F.aligned_zeros(max(tbase, 1))
         self.meta = np.zeros(max(tbase, 1), np.uint8)
         self.ready = np.zeros(max(tbase, 1) if not counts_only else 1, np.int64)
         # per-way stamps only for LRU/FIFO levels of more than 16 ways
@@ -290,7 +291,7 @@ class Simulator:
                 rbase += lv.sets
                 # each level starts on a 64-byte boundary: an 8-way set is one host line
                 fbase += -(-lv.sets * lv.n_ways // 8) * 8
-            self.tags = F.aligned_full(max(fbase, 1), -1)
+            self.tags = F.aligned_zeros(max(fbase, 1))  # line + 1, 0 = invalid
             self.meta = np.zeros(max(fbase, 1), np.uint8)
             self.rec = np.zeros(rbase, np.int64)
             for i, lv in enumerate(h.level):
@@ -344,7 +345,7 @@ class Simulator:
         every fill beyond the lines now valid evicted one."""
         for i, lv in enumerate(self.h.level):
             lo = self._fast_shape[i].tbase
-            valid = int(np.count_nonzero(self.tags[lo: lo + lv.lines] >= 0))
+            valid = int(np.count_nonzero(self.tags[lo: lo + lv.lines]))
             self.stats[i, K.S_EVICT] = self.stats[i, K.S_FILLS] - valid
 
     def result(self) -> SimResult:
