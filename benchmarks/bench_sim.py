@@ -1,6 +1,7 @@
 """Simulator throughput against pycachesim, in one process, one core.
 
-Run: ``python benchmarks/bench_sim.py [--n 10000000] [--no-pycachesim]``.
+Run: ``python benchmarks/bench_sim.py [--n 10000000] [--repeat 3] [--no-pycachesim]
+[--cold]``.
 
 1. Counts-only: the two-level LRU hierarchy of issue 4 (32 KiB 8-way L1, 256 KiB 8-way
    L2, 64 B lines) on a 10^7-access trace of 8-byte loads alternating, in blocks of
@@ -8,17 +9,24 @@ Run: ``python benchmarks/bench_sim.py [--n 10000000] [--no-pycachesim]``.
    Compared with pycachesim's ``CacheSimulator.load(list, length=8)`` on the same list
    (hit and miss counts must be identical).
 2. Timed model with the stream prefetcher (Janus-Prefetch-1) on an LLM decode trace
-   (stories15M, INT8, context 256, 8-byte accesses), the janus-1 hierarchy.
+   (stories15M, INT8, context 255, 8-byte accesses), on the two-level and the janus-1
+   hierarchies.
 
-Compile time is excluded (each kernel runs once on a small prefix first). Figures are
-accesses per second of wall time, best of ``--repeat`` runs.
+Compile time is excluded (each kernel runs once on a small prefix first; that warm-up
+is printed: it is the first-compile time with ``--cold``, which compiles into a fresh
+kernel folder, else the time to load the cached kernel). Figures are accesses per
+second of wall time of ``simulate(...)`` (set-up, kernel and results), best of
+``--repeat`` runs, with the machine's load average printed next to them: the VM is
+shared, and a busy second core slows every figure (pycachesim's too).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -60,13 +68,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-pycachesim", action="store_true")
+    ap.add_argument("--cold", action="store_true",
+                    help="compile every kernel afresh (a new kernel folder) and print the "
+                    "compile times")
     args = ap.parse_args(argv)
+    if args.cold:
+        os.environ["JANUS1_CACHE_DIR"] = tempfile.mkdtemp(prefix="janus1-bench-")
 
     from janus1.sim import load_hierarchy, simulate
 
+    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min), "
+          f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS')}")
     h = load_hierarchy(TWO_LEVEL)
     trace = mixed_trace(args.n)
+    t0 = time.perf_counter()
     simulate(h, trace[:5000], prefetcher="none", counts_only=True)  # compile / load cache
+    print(f"counts-only kernel warm-up ({'compile' if args.cold else 'cached'}): "
+          f"{time.perf_counter() - t0:6.1f} s")
     res = {}
 
     def run_counts() -> None:
@@ -111,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     n = sum(len(c) for c in chunks)
     for hname in ("two-level", "janus-1"):
         hh = load_hierarchy(hname)
+        t0 = time.perf_counter()
         simulate(hh, chunks[:1], prefetcher="stream")  # compile / load cache
+        print(f"timed kernel warm-up, {hname} ({'compile' if args.cold else 'cached'}): "
+              f"{time.perf_counter() - t0:6.1f} s")
         out2 = {}
 
         def run_timed(hh=hh) -> None:
@@ -122,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"janus1 timed + stream : {n / t / 1e6:8.1f} M accesses/s  ({hname}, stories15M "
               f"INT8 decode at context 255, {n:,} accesses; p99 {r.latency['p99']:.0f}, "
               f"p9999 {r.latency['p9999']:.0f}, max {r.latency['max']:.0f} cycles)")
+    print(f"load average after: {os.getloadavg()[0]:.2f} (1 min)")
+    if args.cold:
+        shutil.rmtree(os.environ["JANUS1_CACHE_DIR"], ignore_errors=True)
     return 0
 
 

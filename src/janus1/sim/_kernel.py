@@ -17,8 +17,14 @@ pieces):
 - ``tags``: the line number + 1 held by each way of every cache level (0 = invalid,
   so a fresh zeroed array is an empty cache and untouched pages are never written),
   level after level, set after set; entries never move.
-- ``stamp``: per way, the replacement clock at the last use (LRU) or fill (FIFO); the
-  victim is the smallest stamp (invalid ways have 0 and go first).
+- ``rec``: for LRU/FIFO levels of at most 16 ways, one word per set of 4-bit ranks
+  (nibble r = the way at rank r, 0 = most recent): a use (LRU) moves the way's nibble
+  to the front with shifts and masks (its rank found by a zero-nibble test, no loop),
+  a fill takes the way in the top nibble and rotates it to the front. Initially rank r
+  holds way W-1-r, so invalid ways are filled way 0 first.
+- ``stamp``: for LRU/FIFO levels of more than 16 ways, per way, the replacement clock
+  at the last use (LRU) or fill (FIFO); the victim is the smallest stamp (invalid ways
+  have 0 and go first, lowest way first). Both orders are the same LRU/FIFO order.
 - ``meta``: per way, bit 0 dirty, bit 1 prefetched and not yet used, bits 4-5 the
   SRRIP re-reference prediction value.
 - ``ready``: per way, the cycle its data arrives (timed mode): a hit on a line still in
@@ -37,6 +43,12 @@ block reads that arrive earlier.
 
 A repeat of the line accessed just before is counted without a lookup: it is the most
 recent line of its set and only a prefetch fill can have evicted it (which resets this).
+Runs of such repeats go through a tight loop that keeps the line's ready time, its
+first-level bank and the latency histogram's current bin in registers; once the line
+has arrived and that bank cannot be busy at the next issue, every further repeat takes
+exactly the hit latency, so the loop only finds the run's end and accounts for it at
+once. With the hierarchy's shape compiled in (``shape_key``), a tag search is one vector
+compare of the set's ways (:func:`janus1.sim._fast.match_fn`).
 """
 
 from __future__ import annotations
