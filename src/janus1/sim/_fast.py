@@ -311,24 +311,24 @@ def _loads_source(levels: Sequence[FastLevel]) -> str:
             + f"    m0 = match_{l0.ways}(tags, b0, x + 1)\n"
             + "    if m0 != 0:\n" + textwrap.indent(hit(0) or "pass\n", "        ")
             + "    else:\n" + textwrap.indent(miss, "        ") + "    last = x\n")
-    per_line = textwrap.dedent(f"""
-        if x > xe:
-            if idx == nacc:
-                break
-            a = addr[idx]
-            if a < 0:
-                bad = idx
-                break
-            sz = default_size
-            if has_size:
-                sz = sizes[idx]
-                if sz < 1:
-                    sz = 1
-            x = a >> {sh0}
+    # a loop over accesses (its index known non-negative: no wrap-around code), the
+    # line body once for the access's first line and again, in a rare inner loop, for
+    # the further lines of an access that crosses line boundaries
+    per_access = textwrap.dedent(f"""
+        a = addr[idx]
+        if a < 0:
+            bad = idx
+            break
+        x = a >> {sh0}
+        if has_size:
+            sz = sizes[idx]
+            if sz < 1:
+                sz = 1
             xe = (a + sz - 1) >> {sh0}
-            idx += 1
-        lineacc += 1
-    """) + line + "x += 1\n"
+        else:
+            xe = (a + dsz1) >> {sh0}
+    """) + line + "if xe != x:\n    for x in range(x + 1, xe + 1):\n        extra += 1\n" + \
+        textwrap.indent(line, "        ")
     counters = "".join(f"    c{i}_0 = 0\n" for i in range(1, n))
     flush = "".join(f"    stats[{i}, 0] += c{i}_0\n" for i in range(1, n))
     ways = sorted({lv.ways for lv in levels})
@@ -352,13 +352,13 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     lineacc = 0
     nstores = 0
     nacc = addr.size
-    idx = 0
     bad = -1
-    x = 1
-    xe = 0
-{counters}    while True:
-{textwrap.indent(per_line, " " * 8)}
-{flush}    hits0 = lineacc - miss0
+    extra = 0
+    dsz1 = default_size - 1
+{counters}    for idx in range(nacc):
+{textwrap.indent(per_access, " " * 8)}
+{flush}    lineacc = (nacc if bad < 0 else bad) + extra
+    hits0 = lineacc - miss0
     stats[0, 0] += hits0
     if last >= 0:
         # the slot of the last line (resident: only a miss evicts, and a miss makes
@@ -369,7 +369,7 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     g[1] = last
     g[2] = lastslot
     g[6] += lineacc
-    g[7] += idx if bad < 0 else bad
+    g[7] += nacc if bad < 0 else bad
     return bad
 """
     return "\n".join(ln if ln.strip() else "" for ln in src.splitlines()) + "\n"
@@ -433,27 +433,24 @@ def fast_source(levels: Sequence[FastLevel], stores: bool = True) -> str:
             if st:
                 nstores += 1
     """) if stores else ""
-    # one flat loop over line accesses (an access crossing a line boundary takes more
-    # than one turn): every counter stays in a register, no inner loop to spill around
-    next_access = textwrap.dedent("""
-        if x > xe:
-            if idx == nacc:
-                break
-            a = addr[idx]
-            if a < 0:
-                bad = idx
-                break
-    """) + textwrap.indent(kind + textwrap.dedent(f"""
-        sz = default_size
+    # a loop over accesses, the line body once for the access's first line and again,
+    # in a rare inner loop, for the further lines of an access crossing line boundaries
+    per_access = textwrap.dedent("""
+        a = addr[idx]
+        if a < 0:
+            bad = idx
+            break
+    """) + kind + textwrap.dedent(f"""
+        x = a >> {sh0}
         if has_size:
             sz = sizes[idx]
             if sz < 1:
                 sz = 1
-        x = a >> {sh0}
-        xe = (a + sz - 1) >> {sh0}
-        idx += 1
-    """), "    ")
-    per_line = next_access + "lineacc += 1\n" + line + "x += 1\n"
+            xe = (a + sz - 1) >> {sh0}
+        else:
+            xe = (a + dsz1) >> {sh0}
+    """) + line + "if xe != x:\n    for x in range(x + 1, xe + 1):\n        extra += 1\n" + \
+        textwrap.indent(line, "        ")
     epilogue = ""
     if not stores:
         # the slot of the last line (resident: only a first-level miss evicts, and a
@@ -484,13 +481,12 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     lineacc = 0
     nstores = 0
     nacc = addr.size
-    idx = 0
     bad = -1
-    x = 1
-    xe = 0
-    st = False
-    while True:
-{textwrap.indent(per_line, " " * 8)}
+    extra = 0
+    dsz1 = default_size - 1
+    for idx in range(nacc):
+{textwrap.indent(per_access, " " * 8)}
+    lineacc = (nacc if bad < 0 else bad) + extra
     hits0 = lineacc - miss0
     stats[0, 0] += hits0
     stats[0, 6] += nstores
@@ -499,7 +495,7 @@ def run_chunk(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     g[1] = last
     g[2] = lastslot
     g[6] += lineacc
-    g[7] += idx if bad < 0 else bad
+    g[7] += nacc if bad < 0 else bad
     g[19] += nstores
     return bad
 """
@@ -533,8 +529,8 @@ def _localize(src: str, n: int) -> str:
         names.add(f"cg_{m.group(1)}")
         return f"cg_{m.group(1)} +="
 
-    head, sep, tail = src.partition("    while True:")
-    loop, sep2, epilogue = tail.partition("    hits0 = lineacc - miss0")
+    head, sep, tail = src.partition("    for idx in range(nacc):")
+    loop, sep2, epilogue = tail.partition("    lineacc = (nacc if bad < 0 else bad) + extra")
     loop = re.sub(r"stats\[(\d+), (\d+)\] \+=", rep_s, loop)
     loop = re.sub(r"\bg\[(\d+)\] \+=", rep_g, loop)
     init = "".join(f"    {nm} = 0\n" for nm in sorted(names))
