@@ -378,7 +378,8 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from janus1.sim._kernel import (LRU, FIFO, RANDOM, SRRIP, P_DSHIFT, P_SETS, P_MASK, P_POW2,
     P_WAYS, P_TBASE, P_POLICY, P_HITLAT, P_BANKS, P_BANKBUSY, P_BANKBASE, P_MSHRS,
     P_MSHRBASE, P_REFINT, P_REFBUSY, P_WB, P_WA, P_SCRATCH, P_SPLO, P_SPHI, P_LBYTES,
-    P_LSHIFT, P_RECW, P_RBASE, P_BANKMASK, S_HITS, S_MISSES, S_EVICT, S_WB, S_FILLS, S_WBIN, S_STORES, S_BANKWAIT,
+    P_LSHIFT, P_RECW, P_RBASE, P_BANKMASK, S_HITS, S_MISSES, S_EVICT, S_WB, S_FILLS, S_WBIN,
+    S_STORES, S_BANKWAIT,
     S_REFWAIT, S_MSHRWAIT, S_BYPASS, S_PFFILLS, G_NOW, G_LAST, G_LASTSLOT, G_DRAM_RD,
     G_DRAM_WR, G_STALL, G_LINEACC, G_REQS, G_PF_ISSUED, G_PF_USEFUL, G_PF_LATE,
     G_PF_DROPPED, G_PF_REDUNDANT, G_LAT_SUM, G_LAT_MAX, G_END, G_DRAM_QWAIT, G_DRAM_REQ,
@@ -891,16 +892,17 @@ def kernel_source(hook: str, shape: tuple[tuple[int, ...], ...] | None = None) -
             continue
         w = row[P_WAYS]
         ways.add(w)
-        find += f"{'if' if not find else 'elif'} {{i}} == {k}:\n    _mm = match_{w}(tags, {{b}}, {{li}} + 1)\n"
+        find += (f"{'if' if not find else 'elif'} {{i}} == {k}:\n"
+                 f"    _mm = match_{w}(tags, {{b}}, {{li}} + 1)\n")
     find += "else:\n    _mm = 0\n" if find else "_mm = 0\n"
     find += "{pos} = -1\nif _mm != 0:\n    {pos} = {b} + trailing_zeros(_mm)\n"
     macros["FIND"] = find
     src = _expand(_TEMPLATE, hook, macros)
     if ways:
+        names = ", ".join(f"match_{w}" for w in sorted(ways))
         src = src.replace("from numba.cpython.unsafe.numbers import trailing_zeros\n",
                           "from numba.cpython.unsafe.numbers import trailing_zeros\n\n"
-                          f"from janus1.sim._fast import {', '.join(f'match_{w}' for w in sorted(ways))}"
-                          f"  # {_simd_version()}\n", 1)
+                          f"from janus1.sim._fast import {names}  # {_simd_version()}\n", 1)
 
     def rep(m: re.Match[str]) -> str:
         if m.group(2) in RUNTIME_COLS:
