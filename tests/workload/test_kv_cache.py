@@ -54,3 +54,13 @@ def test_kv_precision_overrides_precision_for_kv_only() -> None:
 def test_batch_scales_kv_linearly() -> None:
     a = analyze(load_spec("distilgpt2"), context=562, batch=4, precision="fp16")
     assert a.kv_bytes == 18_432 * 562 * 4
+
+
+def test_weight_group_overhead_is_one_scale_and_zero_per_group() -> None:
+    # 6,738,415,616 INT4 weights in groups of 128 -> 52,643,872 groups x (2 + 2) B
+    a = analyze(load_spec("llama-2-7b"), context=1, precision="int4", group_size=128)
+    assert a.weight_overhead_bytes == 210_575_488
+    assert a.weight_bytes == 6_738_415_616 // 2 + 210_575_488
+    sym = analyze(load_spec("llama-2-7b"), context=1, precision="int4", group_size=128,
+                  zero_bytes=0.0)
+    assert sym.weight_overhead_bytes == 105_287_744

@@ -236,9 +236,7 @@ def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
 
     # ---- bytes resident ----
     # Matrix weights are grouped along their input dimension (rows of length dim or hidden).
-    w_over = 0.0
-    if group_size is not None and not wp.is_float:
-        w_over = math.ceil(s.params / group_size) * (scale_bytes + zero_bytes)
+    w_over = _group_overhead(s.params, 1, group_size, wp, scale_bytes, zero_bytes)
     weight_bytes = s.params * wb + w_over
     kv_tok, kv_tok_over = kv_bytes_per_token(s, kp, group_size=group_size,
                                              scale_bytes=scale_bytes, zero_bytes=zero_bytes)
