@@ -93,7 +93,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
     for item in overrides:
         path, value = parse_override(item)
         node: Any = out
-        for i, key in enumerate(path[:-1]):
+        for key in path[:-1]:
             node = _descend(node, key, item, create=True)
         last = path[-1]
         if isinstance(node, list):
