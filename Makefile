@@ -21,7 +21,7 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,rtl,ray]'
 	# comparators: transformers + torch (CPU wheel on disk), llama-cpp-python (builds ~7 min)
 	$(PIP) -e '.[compare]'
 	touch $@
