@@ -98,6 +98,10 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
         last = path[-1]
         if isinstance(node, list):
             raise ConfigError(f"--set {item!r}: cannot assign to a list element")
+        if not isinstance(node, dict):
+            where = ".".join(path[:-1])
+            raise ConfigError(f"--set {item!r}: {where!r} is a value ({node!r}), not a table "
+                              f"with keys; set it directly (--set {where}=...)")
         node[last] = value
     return out
 
