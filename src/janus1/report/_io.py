@@ -210,7 +210,8 @@ def check_result_name(name: str, *, what: str = "--name") -> str:
 class ResultsDir:
     """A results folder built in a staging folder and renamed into place on success.
 
-    Use as a context manager; ``path`` is where to write while inside. The guarantees:
+    Use as a context manager; ``path`` is where to write while inside (the staging
+    folder, created on entering). The guarantees:
 
     - ``final``'s name must be a plain folder name (:func:`check_result_name`), so a
       results folder never replaces its parent or lands outside it;
@@ -232,6 +233,9 @@ class ResultsDir:
         check_result_name(self.final.name, what=what)
         if self.final.exists() and not self.final.is_dir():
             raise InputError(f"{self.final}: exists and is not a folder")
+        self.path = self.final  # the staging folder once entered
+
+    def __enter__(self) -> ResultsDir:
         parent = self.final.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -245,8 +249,6 @@ class ResultsDir:
         except BaseException:
             shutil.rmtree(self.path, ignore_errors=True)
             raise
-
-    def __enter__(self) -> ResultsDir:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

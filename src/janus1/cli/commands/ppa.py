@@ -90,8 +90,10 @@ def _simulated(d: Any, spec: Any, *, sim_layers: int | None, **kw: Any) -> Any:
     from ...design.simulate import DEFAULT_SIM_LAYERS, ppa_simulated
 
     layers = DEFAULT_SIM_LAYERS if sim_layers is None else sim_layers
+    console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
         task = bar.add_task(f"simulating a decode step of {spec.name} "
                             f"({min(max(layers, 1), spec.n_layers)} of {spec.n_layers} layers)",
                             total=None)
