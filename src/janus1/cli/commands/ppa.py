@@ -22,7 +22,7 @@ __all__ = ["command"]
               help="Simulate a decode step through the design's memory hierarchy: its "
                    "time and per-level traffic replace the roofline's time and memory "
                    "energy (docs/technology.md).")
-@click.option("--sim-layers", default=None, type=click.IntRange(min=1),
+@click.option("--sim-layers", default=None, type=int,
               help="With --simulate: layers simulated (each full size, plus the "
                    "classifier); the rest is scaled linearly. [default: 2]")
 @click.option("--prefetcher", default="stream", show_default=True,
