@@ -108,3 +108,36 @@ def test_modes_follow_umask(tmp_path: Path, mask: int) -> None:
         mode = stat.S_IMODE(p.stat().st_mode)
         want = (0o777 if p.is_dir() else 0o666) & ~mask
         assert mode == want, (p, oct(mode), oct(want))
+
+
+def test_unwritable_out_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only --out (or working directory): simulated, since tests may run as root."""
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from janus1.cli import cli
+
+    def denied(*a, **k):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(k.get("dir")))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", denied)
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["study", "--only", "thermal", "--out", "ro"])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == "janus1: error: cannot write results in ro: Permission denied\n"
+    assert not any(tmp_path.iterdir())
+
+
+def test_failed_run_removes_the_folders_it_created(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from janus1.study import Section, _core
+
+    def boom(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("section failed")
+
+    monkeypatch.setattr(_core, "discover_sections",
+                        lambda: [Section(name="x", title="x", order=1, run=boom)])
+    with pytest.raises(RuntimeError):
+        run_study(name="t", out_root=tmp_path / "new" / "deeper")
+    assert not any(tmp_path.iterdir())

@@ -221,7 +221,8 @@ class ResultsDir:
       place, and only then are the earlier results removed; if the rename fails they
       are put back and the staging folder is removed. The staging folder never
       outlives the block;
-    - folders and files get the user's default modes (umask), not 0700/0600.
+    - folders and files get the user's default modes (umask), not 0700/0600;
+    - parent folders it had to create are removed again when the run fails.
 
     Raises:
         InputError: a bad name, or ``final`` exists and is not a folder, or the parent
@@ -237,24 +238,36 @@ class ResultsDir:
 
     def __enter__(self) -> ResultsDir:
         parent = self.final.parent
+        # the folders this creates, deepest last: removed again if the run fails
+        self._created = [p for p in (parent, *parent.parents) if not p.exists()][::-1]
         try:
             parent.mkdir(parents=True, exist_ok=True)
             self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.",
                                               suffix=".staging", dir=parent))
         except OSError as exc:
+            self._remove_created()
             raise InputError(f"cannot write results in {parent}: "
                              f"{exc.strerror or exc}") from None
         try:
             _chmod_default(self.path, folder=True)
         except BaseException:
             shutil.rmtree(self.path, ignore_errors=True)
+            self._remove_created()
             raise
         return self
+
+    def _remove_created(self) -> None:
+        for p in reversed(self._created):
+            try:
+                p.rmdir()  # only if still empty
+            except OSError:
+                break
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
+            self._remove_created()
             return
         old = None
         try:
@@ -268,6 +281,8 @@ class ResultsDir:
             if old is not None and not self.final.exists():
                 os.replace(old, self.final)
             shutil.rmtree(self.path, ignore_errors=True)
+            if not self.final.exists():
+                self._remove_created()
             if isinstance(err, OSError):
                 raise InputError(f"cannot move results into {self.final}: "
                                  f"{err.strerror or err}") from None

@@ -342,8 +342,8 @@ def _report(name: str, outputs: list[tuple[Section, SectionOutput, float]],
 
     lines = [f"# janus1 study `{name}`", "",
              f"janus1 {__version__}, commit `{git_commit()}`, seed {seed}, "
-             f"{'full' if full else 'default'} run. Inputs and versions: `provenance.json`; times, speeds and "
-             "memory measured on this machine: `timings.json`.", "",
+             f"{'full' if full else 'default'} run. Inputs and versions: `provenance.json`; "
+             "times, speeds and memory measured on this machine: `timings.json`.", "",
              "## Seed claims at a glance", ""]
     if claims:
         lines += ["| seed | claim | claimed | janus1 | verdict |", "|---|---|---|---|---|"]
