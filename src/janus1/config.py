@@ -11,6 +11,7 @@ field ``size_bytes`` when the dataclass has no field ``size`` (and likewise ``_h
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -86,18 +87,29 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
 
     Lists of tables can be addressed by index (``level.1.size=1MiB``) or by a
     ``name`` key (``level.L2.size=1MiB``).
+
+    Raises:
+        ConfigError: a malformed override, a non-finite number (``inf``, ``nan``), a path
+            through a value that is not a table (``clock.x=1`` where ``clock = "1GHz"``)
+            or into a list element.
     """
     import copy
 
     out: dict[str, Any] = copy.deepcopy(dict(data))
     for item in overrides:
         path, value = parse_override(item)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"--set {item!r}: {value} is not a finite number")
         node: Any = out
         for key in path[:-1]:
             node = _descend(node, key, item, create=True)
         last = path[-1]
         if isinstance(node, list):
             raise ConfigError(f"--set {item!r}: cannot assign to a list element")
+        if not isinstance(node, dict):
+            where = ".".join(path[:-1])
+            raise ConfigError(f"--set {item!r}: {where!r} is a value ({node!r}), not a table "
+                              f"with keys; set it directly (--set {where}=...)")
         node[last] = value
     return out
 

@@ -13,15 +13,16 @@ _PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4"]
 
 @click.command("analyze")
 @click.argument("model")
-@click.option("--context", default=4096, show_default=True, type=int,
+@click.option("--context", default=4096, show_default=True, type=click.IntRange(min=1),
               help="Tokens in the KV cache (decode) / in the prompt (prefill).")
-@click.option("--batch", default=1, show_default=True, type=int, help="Sequences at once.")
+@click.option("--batch", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Sequences at once.")
 @click.option("--precision", default="fp16", show_default=True,
               type=click.Choice(_PRECISIONS, case_sensitive=False),
               help="Weights (and KV unless --kv-precision).")
 @click.option("--kv-precision", default=None, type=click.Choice(_PRECISIONS, case_sensitive=False),
               help="KV-cache precision (default: --precision).")
-@click.option("--group-size", default=None, type=int,
+@click.option("--group-size", default=None, type=click.IntRange(min=1),
               help="Quantisation group size: adds an FP16 scale and zero point per group.")
 @click.option("--symmetric", is_flag=True, help="With --group-size: scales only, no zero points.")
 @click.option("--device", default="edge-box", show_default=True,
@@ -29,7 +30,7 @@ _PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4"]
 @click.option("--counting", default="causal", show_default=True,
               type=click.Choice(["causal", "genz"]),
               help="Prefill counting: causal attention + last-token classifier, or GenZ's.")
-@set_option
+@set_option("n_layers=16")
 @json_option
 def command(model: str, context: int, batch: int, precision: str, kv_precision: str | None,
             group_size: int | None, symmetric: bool, device: str, counting: str,

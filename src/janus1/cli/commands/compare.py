@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .._common import echo_json, json_option
+from .._common import echo_json, json_option, stderr_progress
 
 __all__ = ["command"]
 
@@ -20,13 +20,13 @@ __all__ = ["command"]
               help="KV-cache quantization scheme of the compared decoder.")
 @click.option("--numerics", type=click.Choice(["float", "fixed"]), default="float",
               show_default=True, help="Compare the float (quantized) or the fixed-point decoder.")
-@click.option("--context", default=256, show_default=True, type=int,
+@click.option("--context", default=256, show_default=True, type=click.IntRange(min=2),
               help="Window length in tokens.")
-@click.option("--stride", default=None, type=int,
+@click.option("--stride", default=None, type=click.IntRange(min=1),
               help="Sliding-window stride (default: llama.cpp's protocol).")
-@click.option("--max-tokens", default=16384, show_default=True, type=int,
+@click.option("--max-tokens", default=16384, show_default=True, type=click.IntRange(min=2),
               help="Use only the first K tokens of the text (BOS included).")
-@click.option("--greedy-steps", default=256, show_default=True, type=int,
+@click.option("--greedy-steps", default=256, show_default=True, type=click.IntRange(min=1),
               help="With --numerics fixed: greedy tokens compared against float.")
 @json_option
 def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvscheme: str,
@@ -34,22 +34,21 @@ def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvs
             greedy_steps: int, as_json: bool) -> None:
     """Compare a decoder with the float reference on the same windows of --text:
     perplexity of both, mean KL divergence, top-1/top-5 agreement, logit MSE."""
-    from rich.progress import Progress
-
     from ...decoder._blas import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import compare
     from ...errors import InputError
     from .perplexity import read_text
 
-    if max_tokens < 2:
-        raise InputError(f"--max-tokens must be at least 2, not {max_tokens}")
+    src = click.get_current_context().get_parameter_source("greedy_steps")
+    if numerics != "fixed" and src is not None and src.name != "DEFAULT":
+        raise click.UsageError("--greedy-steps needs --numerics fixed")
     ckpt = load_checkpoint(model, tokenizer)
     tok = ckpt.require_tokenizer()
     ref = make_decoder(ckpt)
     dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
     ids = tok.encode(read_text(text_path), bos=True, max_tokens=max_tokens)
-    with blas_threads(1), Progress(transient=True, redirect_stdout=False) as prog:
+    with blas_threads(1), stderr_progress() as prog:
         task = prog.add_task("compare", total=None)
         res = compare(ref, dec, ids, context=context, stride=stride, bos_id=tok.bos_id,
                       progress=lambda d, n: prog.update(task, completed=d, total=n))

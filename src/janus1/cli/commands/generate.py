@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .._common import echo_json, json_option
+from .._common import echo_json, finite_float, json_option
 
 __all__ = ["command"]
 
@@ -14,10 +14,11 @@ __all__ = ["command"]
 @click.option("--tokenizer", default=None,
               help="Tokenizer file (default: beside or inside the model).")
 @click.option("--prompt", default="", help="Prompt text (default: empty, BOS only).")
-@click.option("--steps", default=256, show_default=True, type=int, help="Tokens to generate.")
-@click.option("--temperature", default=0.0, show_default=True, type=float,
+@click.option("--steps", default=256, show_default=True, type=click.IntRange(min=0),
+              help="Tokens to generate.")
+@click.option("--temperature", default=0.0, show_default=True, type=finite_float(0.0),
               help="0 = greedy (argmax).")
-@click.option("--topp", default=0.9, show_default=True, type=float,
+@click.option("--topp", default=0.9, show_default=True, type=finite_float(0.0, 1.0, min_open=True),
               help="Nucleus sampling threshold (temperature > 0).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Sampler seed.")
 @click.option("--numerics", type=click.Choice(["float", "fixed"]), default="float",
@@ -39,10 +40,7 @@ def command(model: str, tokenizer: str | None, prompt: str, steps: int, temperat
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import generate
     from ...decoder.float_ref import Sampler
-    from ...errors import InputError
 
-    if steps < 0:
-        raise InputError(f"--steps must be >= 0, not {steps}")
     ckpt = load_checkpoint(model, tokenizer)
     tok = ckpt.require_tokenizer()
     dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)

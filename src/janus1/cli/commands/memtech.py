@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .._common import echo_json, json_option, print_table
+from .._common import check_finite, echo_json, finite_float, json_option, print_table, warn
 
 __all__ = ["command", "memtech_rows"]
 
@@ -58,8 +58,10 @@ def memtech_rows(capacity_bytes: int, node: str, *, techs: list[tuple[str, str |
               help="Only this technology: sram, edram or mram (default: all cells).")
 @click.option("--cell", default=None,
               help="Cell type: itrs-hp, itrs-lstp, lp-dram, comm-dram, stt-mram.")
-@click.option("--banks", default=16, show_default=True, type=int, help="Banks.")
-@click.option("--temperature", default=85.0, show_default=True, type=float,
+@click.option("--banks", default=16, show_default=True, type=click.IntRange(min=1),
+              help="Banks.")
+@click.option("--temperature", default=85.0, show_default=True,
+              type=finite_float(-273.15, min_open=True),
               help="Junction temperature (°C) for leakage and refresh.")
 @click.option("--bandwidth", default=DEFAULT_BANDWIDTH, show_default=True,
               help="Read traffic assumed for dynamic power (64-B accesses).")
@@ -74,11 +76,8 @@ def command(capacity: str, node: str, tech: str | None, cell: str | None, banks:
     cap = parse_bytes(capacity, what="--capacity")
     if cap <= 0:
         raise ConfigError(f"--capacity must be positive, not {capacity}")
-    if banks < 1:
-        raise ConfigError(f"--banks must be at least 1, not {banks}")
-    bw = parse_bandwidth(bandwidth, what="--bandwidth")
-    if bw <= 0:
-        raise ConfigError(f"--bandwidth must be positive, not {bandwidth}")
+    bw = check_finite(parse_bandwidth(bandwidth, what="--bandwidth"), "--bandwidth",
+                      positive=True)
     info = parse_node(node, what="--node")
     if tech is None and cell is None:
         techs: list[tuple[str, str | None]] = [(CELLS[c], c) for c in CELLS]
@@ -103,7 +102,7 @@ def command(capacity: str, node: str, tech: str | None, cell: str | None, banks:
         [[r["tech"], r["cell"], f"{r['area_mm2']:.1f}", f"{r['read_energy_pj']:.0f}",
           f"{r['dynamic_w']:.3f}", f"{r['leakage_mw'] / 1e3:.3f}", f"{r['refresh_mw'] / 1e3:.3f}",
           f"{r['total_w']:.3f}", f"{r['latency_ns']:.1f}", f"{r['pj_per_bit_delivered']:.2f}",
-          f"{r['static_mw_per_mib']:.2f}"] for r in rows])
+          f"{r['static_mw_per_mib']:.2f}"] for r in rows], keys=2)
     for r in rows:
         for w in r["warnings"]:
-            click.echo(f"warning: {w}", err=True)
+            warn(w)

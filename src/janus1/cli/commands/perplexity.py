@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .._common import echo_json, json_option
+from .._common import echo_json, json_option, stderr_progress
 
 __all__ = ["command", "read_text"]
 
@@ -29,11 +29,11 @@ def read_text(path: str) -> str:
 @click.option("--text", "text_path", required=True, help="Text file (e.g. wiki.test.raw).")
 @click.option("--tokenizer", default=None,
               help="Tokenizer file (default: beside or inside the model).")
-@click.option("--context", default=256, show_default=True, type=int,
+@click.option("--context", default=256, show_default=True, type=click.IntRange(min=2),
               help="Window length in tokens.")
-@click.option("--stride", default=None, type=int,
+@click.option("--stride", default=None, type=click.IntRange(min=1),
               help="Sliding-window stride (default: llama.cpp's non-overlapping protocol).")
-@click.option("--max-tokens", default=None, type=int,
+@click.option("--max-tokens", default=None, type=click.IntRange(min=2),
               help="Use only the first K tokens of the text (BOS included).")
 @click.option("--weights", "wscheme", default="none", show_default=True,
               help="Weight quantization scheme, e.g. int8, int4:g32, int8:asym:pot.")
@@ -51,20 +51,14 @@ def command(model: str, text_path: str, tokenizer: str | None, context: int,
     BOS; non-overlapping windows of CONTEXT tokens whose first token is replaced by
     BOS; only the second half of each window is scored.
     """
-    from rich.progress import Progress
-
     from ...decoder._blas import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import perplexity
-    from ...errors import InputError
-
-    if max_tokens is not None and max_tokens < 2:
-        raise InputError(f"--max-tokens must be at least 2, not {max_tokens}")
     ckpt = load_checkpoint(model, tokenizer)
     tok = ckpt.require_tokenizer()
     dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
     ids = tok.encode(read_text(text_path), bos=True, max_tokens=max_tokens)
-    with blas_threads(1), Progress(transient=True, redirect_stdout=False) as prog:
+    with blas_threads(1), stderr_progress() as prog:
         task = prog.add_task("perplexity", total=None)
         res = perplexity(dec, ids, context=context, stride=stride, bos_id=tok.bos_id,
                          progress=lambda d, n: prog.update(task, completed=d, total=n))

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .._common import echo_json, json_option, print_table, set_option
+from .._common import echo_json, json_option, print_table, set_option, warn
 
 __all__ = ["command"]
 
@@ -14,7 +14,8 @@ __all__ = ["command"]
 @click.command("ppa")
 @click.argument("design")
 @click.option("--model", default="llama-2-7b", show_default=True, help="Model preset or file.")
-@click.option("--context", default=4096, show_default=True, type=int, help="KV-cache tokens.")
+@click.option("--context", default=4096, show_default=True, type=click.IntRange(min=1),
+              help="KV-cache tokens.")
 @click.option("--precision", default="int4", show_default=True, help="Weight precision.")
 @click.option("--kv-precision", default=None, help="KV precision (default: --precision).")
 @click.option("--simulate", "do_simulate", is_flag=True,
@@ -29,7 +30,7 @@ __all__ = ["command"]
 @click.option("--kv-layout", default="head-major", show_default=True,
               type=click.Choice(["head-major", "position-major"]),
               help="With --simulate: KV-cache layout of the trace.")
-@set_option
+@set_option("tiers.1.capacity=128MiB")
 @json_option
 def command(design: str, model: str, context: int, precision: str, kv_precision: str | None,
             do_simulate: bool, sim_layers: int | None, prefetcher: str, kv_layout: str,
@@ -77,7 +78,7 @@ def command(design: str, model: str, context: int, precision: str, kv_precision:
                    f"{v['dynamic_joules_per_token']:.4f} J/token simulated, "
                    f"{v['roofline_dynamic_joules_per_token']:.4f} J/token roofline")
     for w in r.warnings:
-        click.echo(f"warning: {w}", err=True)
+        warn(w)
 
 
 def _simulated(d: Any, spec: Any, *, sim_layers: int | None, **kw: Any) -> Any:
@@ -89,8 +90,10 @@ def _simulated(d: Any, spec: Any, *, sim_layers: int | None, **kw: Any) -> Any:
     from ...design.simulate import DEFAULT_SIM_LAYERS, ppa_simulated
 
     layers = DEFAULT_SIM_LAYERS if sim_layers is None else sim_layers
+    console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
         task = bar.add_task(f"simulating a decode step of {spec.name} "
                             f"({min(max(layers, 1), spec.n_layers)} of {spec.n_layers} layers)",
                             total=None)

@@ -22,16 +22,18 @@ __all__ = ["command"]
 @click.option("--model", default=None, help="Model preset or file: generate its trace.")
 @click.option("--phase", default="decode", show_default=True,
               type=click.Choice(["decode", "prefill"]), help="Inference phase to trace.")
-@click.option("--context", default=None, type=int,
+@click.option("--context", default=None, type=click.IntRange(min=0),
               help="Decode: tokens already cached (default seq_len - tokens). "
                    "Prefill: prompt tokens (default 128).")
-@click.option("--batch", default=1, show_default=True, type=int, help="Sequences.")
+@click.option("--batch", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Sequences.")
 @click.option("--precision", default="int8", show_default=True,
               help="Weight and KV precision (fp32, fp16, bf16, int8, int4).")
-@click.option("--tokens", default=1, show_default=True, type=int, help="Decode steps.")
-@click.option("--layers", default=None, type=int,
+@click.option("--tokens", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Decode steps.")
+@click.option("--layers", default=None, type=click.IntRange(min=1),
               help="Trace only the first N layers (a scaled-down run).")
-@click.option("--access-bytes", default=8, show_default=True, type=int,
+@click.option("--access-bytes", default=8, show_default=True, type=click.IntRange(min=1),
               help="Bytes per generated access.")
 @click.option("--prefetcher", default="stream", show_default=True,
               help="none, next-line, stride or stream (Janus-Prefetch-1).")
@@ -39,7 +41,7 @@ __all__ = ["command"]
               help="Prefetcher parameter, e.g. --prefetch-opt lookahead=16. Repeatable.")
 @click.option("--counts-only", is_flag=True,
               help="Exact functional model only: hits, misses, evictions (no timing).")
-@set_option
+@set_option("level.T1-SRAM.size=16MiB")
 @json_option
 def command(hierarchy: str, trace_path: str | None, trace_format: str | None,
             model: str | None, phase: str, context: int | None, batch: int, precision: str,

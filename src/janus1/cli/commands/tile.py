@@ -10,12 +10,14 @@ __all__ = ["command"]
 
 
 @click.command("tile")
-@click.option("--rows", default=16, show_default=True, type=int, help="PE rows.")
-@click.option("--cols", default=16, show_default=True, type=int, help="PE columns.")
+@click.option("--rows", default=16, show_default=True, type=click.IntRange(min=1),
+              help="PE rows.")
+@click.option("--cols", default=16, show_default=True, type=click.IntRange(min=1),
+              help="PE columns.")
 @click.option("--dataflow", default="os", show_default=True, help="os, ws or is.")
 @click.option("--precision", default="int8", show_default=True,
               help="int8, int4 (2 MACs/PE/cycle) or fp16 (1/2).")
-@click.option("--gemm", nargs=3, type=int, required=True, metavar="M K N",
+@click.option("--gemm", nargs=3, type=click.IntRange(min=1), required=True, metavar="M K N",
               help="C[M,N] = A[M,K] B[K,N]; M=1 is a GEMV (decode).")
 @click.option("--node", default=None, help="Also report MAC energy at this node.")
 @json_option

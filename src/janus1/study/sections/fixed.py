@@ -10,6 +10,7 @@ speed of both decoders.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from ...decoder.fixed_eval import greedy_metrics
 from ...decoder.fixed_ref import HIGH_PRECISION, FixedConfig, FixedDecoder
 from ...models import asset_path
 from ...report import write_csv, write_json
-from .. import Claim, Section, SectionOutput, StudyContext
+from .. import Claim, Section, SectionOutput, StudyContext, option
 
 __all__ = ["SECTION"]
 
@@ -156,11 +157,24 @@ def _speed(fl: Any, fx: Any, toks: list[int]) -> tuple[float, float]:
     return rates[0], rates[1]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixedOptions:
+    """``--set fixed.KEY=VALUE``; None = the default of the run's depth (--full or not)."""
+
+    max_tokens: int | None = option(None, min=2, help="WikiText tokens (4096; 16384 --full)")
+    budget_tokens: int | None = option(None, min=2,
+                                       help="tokens of the error budget (2048; all --full)")
+    context: int = option(256, min=2, help="window length in tokens")
+    greedy_steps: int = option(256, min=1, help="greedy tokens compared against float")
+
+
 def run(ctx: StudyContext) -> SectionOutput:
-    max_tokens = int(ctx.config.get("max_tokens", 16384 if ctx.full else 4096))
-    budget_tokens = int(ctx.config.get("budget_tokens", max_tokens if ctx.full else 2048))
-    context = int(ctx.config.get("context", 256))
-    steps = int(ctx.config.get("greedy_steps", 256))
+    o = ctx.opts(FixedOptions)
+    max_tokens = o.max_tokens if o.max_tokens is not None else (16384 if ctx.full else 4096)
+    budget_tokens = o.budget_tokens if o.budget_tokens is not None else (
+        max_tokens if ctx.full else 2048)
+    context = o.context
+    steps = o.greedy_steps
     ck = load_checkpoint("stories260k")
     fl = make_decoder(ck)
     fx = make_decoder(ck, numerics="fixed")
@@ -222,8 +236,7 @@ def run(ctx: StudyContext) -> SectionOutput:
     g_out = {k: v for k, v in g.items() if k != "greedy_token_ids"}
     write_json(ctx.out_dir / "fixed.json", {"teacher_forced": tf, "greedy": g_out,
                                              "error_budget": budget_rows, "primitives": prim,
-                                             "m1_worst_rel": m1,
-                                             "tokens_per_s": {"float": r_float, "fixed": r_fixed}})
+                                             "m1_worst_rel": m1})
     write_csv(ctx.out_dir / "error_budget.csv", budget_rows)
     write_csv(ctx.out_dir / "primitives.csv", prim)
     fig = _figure(ctx, budget_rows)
@@ -311,7 +324,9 @@ def run(ctx: StudyContext) -> SectionOutput:
                 "config": {"act_bits": fx.act_bits, **{k: getattr(_DEFAULT, k) for k in
                                                         ("weight_bits", "k_bits", "v_bits",
                                                          "exp_lut_bits", "invsqrt_lut_bits")}}}
-    return SectionOutput(markdown="\n".join(md), claims=claims, resolved=resolved)
+    return SectionOutput(markdown="\n".join(md), claims=claims, resolved=resolved,
+                         timings={"tokens_per_s": {"float": r_float, "fixed": r_fixed},
+                                  "positions": len(toks)})
 
 
 def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
@@ -331,4 +346,4 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-u
 
 
 SECTION = Section(name="fixed", title="Bit-accurate fixed-point decoder (seed 004)", order=35,
-                  run=run, budget_s=90)
+                  run=run, budget_s=90, options=FixedOptions)

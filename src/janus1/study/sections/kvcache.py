@@ -5,7 +5,9 @@ from __future__ import annotations
 from ...models import load_spec
 from ...report import write_csv, write_json
 from ...workload.analysis import analyze, kv_bytes_per_token
-from .. import Claim, Section, SectionOutput, StudyContext
+from dataclasses import dataclass
+
+from .. import Claim, Section, SectionOutput, StudyContext, option
 
 __all__ = ["SECTION"]
 
@@ -16,9 +18,17 @@ MODELS = ("llama-2-7b", "llama-3-8b", "tinyllama-1.1b", "distilgpt2", "gpt2", "s
 PRECISIONS = ("fp32", "fp16", "bf16", "int8", "int4")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KvcacheOptions:
+    """``--set kvcache.KEY=VALUE``."""
+
+    context: int = option(4096, min=1, help="tokens in the KV cache of the table")
+    group_size: int = option(128, min=1, help="elements per FP16 scale + zero point")
+
+
 def run(ctx: StudyContext) -> SectionOutput:
-    context = int(ctx.config.get("context", 4096))
-    group = int(ctx.config.get("group_size", 128))
+    o = ctx.opts(KvcacheOptions)
+    context, group = o.context, o.group_size
     rows = []
     for m in MODELS:
         spec = load_spec(m)
@@ -123,4 +133,4 @@ def _figure(ctx: StudyContext, context: int):  # type: ignore[no-untyped-def]
 
 
 SECTION = Section(name="kvcache", title="KV-cache sizing (seeds 001 and 003)", order=10, run=run,
-                  budget_s=5)
+                  budget_s=5, options=KvcacheOptions)

@@ -4,20 +4,35 @@ measured on this machine, with a roofline verdict from this machine's measured r
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from ...report import atomic_write_bytes, write_csv, write_json
-from .. import Claim, Section, SectionOutput, StudyContext
+from .. import Claim, Section, SectionOutput, StudyContext, option
 
-__all__ = ["SECTION"]
+__all__ = ["SECTION", "KvstudyOptions", "TIMED_KEYS"]
+
+# What a run measured on the clock or the allocator (and what is derived from the
+# machine's measured rates): these go to timings.json, the rest to kvstudy.csv/json,
+# which are then the same bytes on every run.
+TIMED_KEYS = ("seconds", "prefill_seconds", "tokens_per_s", "latency_p50_ms", "latency_p95_ms",
+              "peak_mem_bytes", "ridge", "roofline_tokens_per_s", "achieved_flops_per_s",
+              "achieved_bytes_per_s", "fraction_of_roofline", "roofline_regime", "verdict")
+_RUN_KEY = ("backend", "cache", "batch", "prompt_len", "gen_len")
 
 
-def _ints(v: Any, default: tuple[int, ...]) -> tuple[int, ...]:
-    if v is None:
-        return default
-    if isinstance(v, (list, tuple)):
-        return tuple(int(x) for x in v)
-    return tuple(int(x) for x in str(v).replace("[", "").replace("]", "").split(",") if x.strip())
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KvstudyOptions:
+    """``--set kvstudy.KEY=VALUE``; None = derived from the model or the run's depth."""
+
+    model: str = option("stories260k", help="checkpoint (preset name or file)")
+    lengths: tuple[int, ...] | None = option(None, min=4, help="sequence lengths (prompt 1/4)")
+    batches: tuple[int, ...] = option((1, 2, 4, 8), min=1, help="batch sizes with a cache")
+    nocache_batches: tuple[int, ...] | None = option(None, min=1,
+                                                     help="batch sizes without a cache")
+    nocache_lengths: tuple[int, ...] | None = option(None, min=4,
+                                                     help="lengths without a cache")
+    torch: bool = option(True, help="also run the torch backend when installed")
 
 
 def run(ctx: StudyContext) -> SectionOutput:
@@ -25,16 +40,16 @@ def run(ctx: StudyContext) -> SectionOutput:
     from ...decoder._blas import blas_threads
     from ...decoder.kvstudy import decode_prompts, measure_machine, roofline, run_decode
 
-    model = str(ctx.config.get("model", "stories260k"))
+    o = ctx.opts(KvstudyOptions)
+    model = o.model
     ckpt = load_checkpoint(model)
     spec = ckpt.spec
     ctxlen = spec.seq_len
     # lengths (prompt + generation) scaled up to the model's context; prompt = 1/4
-    lengths = _ints(ctx.config.get("lengths"), (ctxlen // 4, ctxlen // 2, ctxlen))
-    batches = _ints(ctx.config.get("batches"), (1, 2, 4, 8))
-    nc_batches = _ints(ctx.config.get("nocache_batches"), batches if ctx.full else (1, 4))
-    nc_lengths = _ints(ctx.config.get("nocache_lengths"), lengths if ctx.full else lengths[:2])
-    use_torch = str(ctx.config.get("torch", "auto")).lower()
+    lengths = o.lengths or (ctxlen // 4, ctxlen // 2, ctxlen)
+    batches = o.batches
+    nc_batches = o.nocache_batches or (batches if ctx.full else (1, 4))
+    nc_lengths = o.nocache_lengths or (lengths if ctx.full else lengths[:2])
     rows: list[dict[str, Any]] = []
     ctx.progress("measuring memory bandwidth and FLOP rate")
     with blas_threads(1):
@@ -51,14 +66,19 @@ def run(ctx: StudyContext) -> SectionOutput:
                      for _ in range(2 if cache else 1)), key=lambda x: x.tokens_per_s)
             rows.append({**r.to_dict(), **roofline(r, spec, rates)})
     torch_note = ""
-    if use_torch in ("auto", "true", "1", "yes"):
+    if o.torch:
         torch_rows, torch_note = _torch_runs(ctx, ckpt, prompts, batches, lengths)
         rows += torch_rows
-    write_csv(ctx.out_dir / "kvstudy.csv", rows)
+    fixed_rows = [{k: v for k, v in r.items() if k not in TIMED_KEYS} for r in rows]
+    write_csv(ctx.out_dir / "kvstudy.csv", fixed_rows)
     write_json(ctx.out_dir / "kvstudy.json", {"machine": {
-        "bandwidth_bytes_per_s": rates.bandwidth_bytes_per_s, "flops_per_s": rates.flops_per_s,
-        "ridge_flops_per_byte": rates.ridge_flops_per_byte, "copy_bytes": rates.copy_bytes,
-        "matmul_n": rates.matmul_n, "blas_threads": 1}, "runs": rows})
+        "copy_bytes": rates.copy_bytes, "matmul_n": rates.matmul_n, "blas_threads": 1},
+        "runs": fixed_rows, "measured": "timings.json, section kvstudy"})
+    timings = {"machine": {"bandwidth_bytes_per_s": rates.bandwidth_bytes_per_s,
+                           "flops_per_s": rates.flops_per_s,
+                           "ridge_flops_per_byte": rates.ridge_flops_per_byte},
+               "runs": [{**{k: r[k] for k in _RUN_KEY},
+                         **{k: r[k] for k in TIMED_KEYS if k in r}} for r in rows]}
     fig = _figure(ctx, rows, lengths, batches)
 
     def get(backend: str, cache: bool, b: int, n: int) -> dict[str, Any] | None:
@@ -110,8 +130,7 @@ def run(ctx: StudyContext) -> SectionOutput:
     return SectionOutput(markdown="\n".join(md), claims=claims, resolved={
         "model": model, "lengths": list(lengths), "batches": list(batches),
         "nocache_batches": list(nc_batches), "nocache_lengths": list(nc_lengths),
-        "torch": use_torch, "bandwidth_bytes_per_s": rates.bandwidth_bytes_per_s,
-        "flops_per_s": rates.flops_per_s})
+        "torch": o.torch}, timings=timings)
 
 
 def _torch_runs(ctx: StudyContext, ckpt: Any, prompts: Any, batches: tuple[int, ...],
@@ -179,16 +198,19 @@ def _claims(get: Any, lengths: tuple[int, ...], batches: tuple[int, ...],
               claimed="1.28x slowdown with cache (DistilGPT2, ~100 tokens)",
               measured=f"cache {speed:.1f}x faster at {n0} tokens, batch 1",
               verdict="refuted" if speed > 1.0 else "holds",
+              timed=True,
               note="with a cache each step is a fixed-size product; without one it re-runs "
                    "the prefix; the seed's slowdown reflects its timing setup, not caching"),
         Claim(seed="003", claim="throughput scales 7.03x from batch 1 to 4",
               claimed="7.03x", measured=f"{scale:.2f}x (batch {b4['batch']} vs 1, {n0} tokens)",
               verdict="refuted" if scale < 4.0 else "partly",
+              timed=True,
               note="more than the 4x of four sequences is impossible per step; a super-linear "
                    "figure means batch 1 was under-measured"),
         Claim(seed="003", claim="peak memory grows only 1.03x from batch 1 to 4",
               claimed="1.03x", measured=f"{mem:.2f}x (activations + KV cache, numpy heap)",
               verdict="holds" if mem < 1.5 else "partly",
+              timed=True,
               note="on a large model the weights dominate and the ratio is near 1; here the "
                    "KV cache and activations are a visible share of the run's own allocations"),
         Claim(seed="003", claim="KV-cache bytes match the formula and grow linearly with length",
@@ -201,6 +223,7 @@ def _claims(get: Any, lengths: tuple[int, ...], batches: tuple[int, ...],
               measured=f"P50 {l_small['latency_p50_ms']:.3f} → {l_big['latency_p50_ms']:.3f} ms "
                        f"from {n0} to {nmax} tokens",
               verdict="holds" if l_big["latency_p50_ms"] > l_small["latency_p50_ms"] else "refuted",
+              timed=True,
               note="attention reads every cached key and value, so the step grows with T"),
         Claim(seed="003", claim="without a cache generation time grows quadratically, "
               "with one linearly", claimed="O(S^2) vs O(S)",
@@ -208,6 +231,7 @@ def _claims(get: Any, lengths: tuple[int, ...], batches: tuple[int, ...],
                        f"(~S^{np.log(growth_nc) / np.log(ratio_len):.1f}), cache "
                        f"{growth_c:.1f}x (~S^{np.log(growth_c) / np.log(ratio_len):.1f})",
               verdict="holds" if growth_nc > growth_c else "refuted",
+              timed=True,
               note="total generation time; without a cache each step re-runs the prefix "
                    "(and its T^2 attention), with one each step adds one token's work"),
         Claim(seed="003", claim="decode is memory-bound", claimed="AI 0.49 FLOP/byte << ridge 36",
@@ -215,6 +239,7 @@ def _claims(get: Any, lengths: tuple[int, ...], batches: tuple[int, ...],
                        f"{rates.ridge_flops_per_byte:.2f} here, but "
                        f"{100 * b1['fraction_of_roofline']:.1f}% of the roofline reached",
               verdict="partly",
+              timed=True,
               note=f"by the roofline it is memory-bound; measured it is {verdict_b1}: a "
                    "1 MB model stays in cache and the time goes to per-operation dispatch, "
                    "so neither DRAM bandwidth nor FLOPs limit it"),
@@ -289,4 +314,4 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]], lengths: tuple[int, .
 
 
 SECTION = Section(name="kvstudy", title="KV cache on a real model: seed 003's experiments redone",
-                  order=31, run=run, budget_s=90.0)
+                  order=31, run=run, budget_s=90.0, options=KvstudyOptions)

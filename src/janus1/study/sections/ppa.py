@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...report import write_json
-from .._core import Claim, Section, SectionOutput, StudyContext
+from .._core import Claim, Section, SectionOutput, StudyContext, option
 
 __all__ = ["SECTION", "numeric_verdict", "VERDICT_RULE"]
 
@@ -38,13 +40,21 @@ def _claim(claim: str, claimed_txt: str, claimed: float, measured: float | tuple
                  measured=f"{measured_txt} (r = {r:+.2%})", verdict=verdict, note=note)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PpaOptions:
+    """``--set ppa.KEY=VALUE``."""
+
+    model: str = option("llama-2-7b", help="model preset or file every design decodes")
+    context: int = option(4096, min=1, help="KV-cache tokens")
+
+
 def run(ctx: StudyContext) -> SectionOutput:
     """PPA of every design preset decoding Llama-2-7B; claims table for seed 001."""
     from ...design import design_presets, load_design, ppa
     from ...models import load_spec
 
-    model = str(ctx.config.get("model", "llama-2-7b"))
-    context = int(ctx.config.get("context", 4096))
+    o = ctx.opts(PpaOptions)
+    model, context = o.model, o.context
     spec = load_spec(model)
     results = {}
     for name in design_presets():
@@ -114,4 +124,4 @@ def run(ctx: StudyContext) -> SectionOutput:
 
 
 SECTION = Section(name="ppa", title="PPA of janus-1 and the other designs", order=51, run=run,
-                  budget_s=5.0)
+                  budget_s=5.0, options=PpaOptions)

@@ -4,10 +4,11 @@ and seed 001's / seed 003's accuracy claims about INT8 and INT4."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from ...report import atomic_write_bytes, write_csv, write_json
-from .. import Claim, Section, SectionOutput, StudyContext
+from .. import Claim, Section, SectionOutput, StudyContext, option
 
 __all__ = ["SECTION"]
 
@@ -20,6 +21,15 @@ FULL_ROWS = (("weights", "int8:g32"), ("weights", "int8:pot"), ("weights", "int4
              ("kv", "int4:channel:g32"), ("kv", "int8:channel:g32"))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuantOptions:
+    """``--set quant.KEY=VALUE``; None = the default of the run's depth (--full or not)."""
+
+    model: str = option("stories260k", help="checkpoint (preset name or file)")
+    max_tokens: int | None = option(None, min=2, help="WikiText tokens (16384; 65536 --full)")
+    context: int = option(256, min=2, help="window length in tokens")
+
+
 def run(ctx: StudyContext) -> SectionOutput:
     from ...decoder import FloatDecoder, load_checkpoint
     from ...decoder._blas import blas_threads
@@ -27,9 +37,10 @@ def run(ctx: StudyContext) -> SectionOutput:
     from ...decoder.quant import kv_bytes_per_token, parse_scheme, weight_bytes
     from ...models import asset_path
 
-    model = str(ctx.config.get("model", "stories260k"))
-    max_tokens = int(ctx.config.get("max_tokens", 16384 if not ctx.full else 65536))
-    context = int(ctx.config.get("context", 256))
+    o = ctx.opts(QuantOptions)
+    model = o.model
+    max_tokens = o.max_tokens if o.max_tokens is not None else (65536 if ctx.full else 16384)
+    context = o.context
     ckpt = load_checkpoint(model)
     tok = ckpt.require_tokenizer()
     text_path = asset_path("wikitext", "wiki.test.raw")
@@ -181,4 +192,4 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-u
 
 SECTION = Section(name="quant",
                   title="Quantization: perplexity against footprint (seed 001 step 2)",
-                  order=30, run=run, budget_s=60.0)
+                  order=30, run=run, budget_s=60.0, options=QuantOptions)

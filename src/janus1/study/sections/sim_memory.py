@@ -3,13 +3,15 @@ KV reads and writes, eDRAM refresh), with tail latencies."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ...config import to_dict
 from ...report import write_csv, write_json
 from ...sim import load_hierarchy, simulate
-from .. import Section, SectionOutput, StudyContext
-from .sim_prefetch import realistic_trace, result_row, trace_mix
+from .. import Section, SectionOutput, StudyContext, option
+from .sim_prefetch import KV_LAYOUTS, REALISTIC, realistic_trace, result_row, trace_config
+from .sim_prefetch import trace_mix
 
 __all__ = ["SECTION"]
 
@@ -28,14 +30,30 @@ def _scaled(base: dict[str, Any], factor: float, refresh: bool = True) -> dict[s
     return d
 
 
-def run(ctx: StudyContext) -> SectionOutput:
-    cfg = ctx.config
-    hname = str(cfg.get("hierarchy", "janus-1"))
-    base = to_dict(load_hierarchy(hname))
-    factors = [float(x) for x in cfg.get("factors", FACTORS)]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimMemoryOptions:
+    """``--set sim_memory.KEY=VALUE``: the hierarchy, the sweep and the decode trace."""
+
+    hierarchy: str = option("janus-1", help="hierarchy preset or TOML file")
+    factors: tuple[float, ...] = option(FACTORS, min=1e-3, max=1e3,
+                                        help="capacity factors of every level")
+    model: str = option(REALISTIC["model"], help="model of the decode trace")
+    precision: str = option(REALISTIC["precision"], help="its weight and KV precision")
     # two decode steps so the second can reuse what stayed on chip; head-major KV and
     # Janus-Prefetch-1 at depth 16 (the best setting found in sim_prefetch)
-    tcfg = {"layers": 2, "tokens": 2, "kv_layout": "head-major", **cfg}
+    layers: int = option(2, min=1, help="layers traced")
+    tokens: int = option(2, min=1, help="decode steps traced")
+    access_bytes: int = option(REALISTIC["access_bytes"], min=1, help="bytes per access")
+    kv_layout: str = option("head-major", choices=KV_LAYOUTS, help="KV layout")
+    context: int | None = option(None, min=0, help="cached tokens (seq_len - tokens)")
+
+
+def run(ctx: StudyContext) -> SectionOutput:
+    o = ctx.opts(SimMemoryOptions)
+    hname = o.hierarchy
+    base = to_dict(load_hierarchy(hname))
+    factors = list(o.factors)
+    tcfg = trace_config(o)
     params, make = realistic_trace(tcfg, ctx.full)
     mix = trace_mix(make())
     per_step = None
@@ -153,4 +171,4 @@ def _figure(ctx: StudyContext, all_rows: list[dict[str, Any]], base: dict[str, A
 
 
 SECTION = Section(name="sim_memory", title="On-chip memory size vs a decode trace (seed 001)",
-                  order=41, run=run, budget_s=45.0)
+                  order=41, run=run, budget_s=45.0, options=SimMemoryOptions)

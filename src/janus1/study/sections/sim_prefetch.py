@@ -4,15 +4,17 @@ trace and on a realistic LLM decode trace, with tail latencies."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ...models import load_spec
 from ...report import write_csv, write_json
 from ...sim import SimResult, load_hierarchy, simulate
 from ...trace import TraceChunk, decode_trace, sequential_trace
-from .. import Claim, Section, SectionOutput, StudyContext
+from .. import Claim, Section, SectionOutput, StudyContext, option
 
-__all__ = ["SECTION", "result_row", "realistic_trace", "trace_mix", "REALISTIC"]
+__all__ = ["SECTION", "result_row", "realistic_trace", "trace_mix", "REALISTIC", "KV_LAYOUTS",
+           "trace_config"]
 
 LOOKAHEADS = (4, 8, 12, 16, 20, 24, 28, 32)  # seed 001: "swept look-ahead depth: 4 -> 32 lines"
 SEED_READS = 65_536                          # seed 001: "65520 hits / 65536 reads"
@@ -21,6 +23,30 @@ SEED_READS = 65_536                          # seed 001: "65520 hits / 65536 rea
 # full size) plus the classifier; every layer of the full model behaves the same way.
 REALISTIC = {"model": "llama-2-7b", "precision": "int4", "layers": 3, "tokens": 1,
              "access_bytes": 8, "kv_layout": "position-major"}
+
+
+KV_LAYOUTS = ("position-major", "head-major")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimPrefetchOptions:
+    """``--set sim_prefetch.KEY=VALUE``: the hierarchy, the sweep and the realistic trace."""
+
+    hierarchy: str = option("janus-1", help="hierarchy preset or TOML file")
+    lookaheads: tuple[int, ...] = option(LOOKAHEADS, min=1, help="stream look-ahead depths")
+    model: str = option(REALISTIC["model"], help="model of the realistic decode trace")
+    precision: str = option(REALISTIC["precision"], help="its weight and KV precision")
+    layers: int | None = option(None, min=1, help="layers traced (3; 8 with --full)")
+    tokens: int = option(REALISTIC["tokens"], min=1, help="decode steps traced")
+    access_bytes: int = option(REALISTIC["access_bytes"], min=1, help="bytes per access")
+    kv_layout: str = option(REALISTIC["kv_layout"], choices=KV_LAYOUTS, help="KV layout")
+    context: int | None = option(None, min=0, help="cached tokens (seq_len - tokens)")
+
+
+def trace_config(opts: Any) -> dict[str, Any]:
+    """The ``realistic_trace`` keys of an options object (None = that key's default)."""
+    return {k: getattr(opts, k) for k in (*REALISTIC, "context")
+            if getattr(opts, k, None) is not None}
 
 
 def realistic_trace(cfg: dict[str, Any], full: bool) -> tuple[dict[str, Any], Any]:
@@ -84,11 +110,11 @@ def result_row(res: SimResult, **extra: Any) -> dict[str, Any]:
 
 
 def run(ctx: StudyContext) -> SectionOutput:
-    cfg = ctx.config
-    hname = str(cfg.get("hierarchy", "janus-1"))
+    o = ctx.opts(SimPrefetchOptions)
+    hname = o.hierarchy
     h = load_hierarchy(hname)
     t1 = h.level[0].name
-    lookaheads = [int(x) for x in cfg.get("lookaheads", LOOKAHEADS)]
+    lookaheads = list(o.lookaheads)
 
     # ---- the seed's trace: 65,536 sequential 8-byte reads ----
     ctx.progress("seed trace")
@@ -101,7 +127,7 @@ def run(ctx: StudyContext) -> SectionOutput:
                                     trace="seed", prefetcher="stream", lookahead=la))
 
     # ---- a realistic decode trace ----
-    params, make = realistic_trace(cfg, ctx.full)
+    params, make = realistic_trace(trace_config(o), ctx.full)
     mix = trace_mix(make())
     real_rows = []
     ctx.progress("realistic trace, no prefetch")
@@ -268,4 +294,4 @@ def _markdown(ctx: StudyContext, h: Any, params: dict[str, Any], mix: dict[str, 
 
 
 SECTION = Section(name="sim_prefetch", title="Janus-Prefetch-1 look-ahead sweep (seed 001)",
-                  order=40, run=run, budget_s=45.0)
+                  order=40, run=run, budget_s=45.0, options=SimPrefetchOptions)

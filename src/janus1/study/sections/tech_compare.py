@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from typing import Any
 
 from ...report import write_csv
-from .._core import Section, SectionOutput, StudyContext
+from .._core import Section, SectionOutput, StudyContext, option
 from .ppa import VERDICT_RULE, _claim, numeric_verdict
 
 __all__ = ["SECTION"]
@@ -47,13 +48,24 @@ def _cacti_summary() -> list[dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TechCompareOptions:
+    """``--set tech_compare.KEY=VALUE``."""
+
+    # -40..150 °C: the widest junction range qualified parts specify (AEC-Q100 grade 0)
+    temperature_c: float = option(85.0, min=-40.0, max=150.0,
+                                  help="junction temperature for leakage and refresh")
+    bandwidth_bytes_per_s: float = option(64e9, min=1.0,
+                                          help="read traffic for dynamic power (64-B reads)")
+
+
 def run(ctx: StudyContext) -> SectionOutput:
     """Recompute the seed's 224 MB technology table at 3 nm and check the model vs CACTI."""
     from ...cli.commands.memtech import memtech_rows
     from ...tech import CELLS, macro
 
-    temp = float(ctx.config.get("temperature_c", 85.0))
-    bw = float(ctx.config.get("bandwidth_bytes_per_s", 64e9))
+    o = ctx.opts(TechCompareOptions)
+    temp, bw = o.temperature_c, o.bandwidth_bytes_per_s
     cap = 224 * 2**20
     ctx.progress("technology table")
     rows = memtech_rows(cap, "3nm", techs=[(CELLS[c], c) for c in CELLS], banks=16,
@@ -129,4 +141,4 @@ def run(ctx: StudyContext) -> SectionOutput:
 
 
 SECTION = Section(name="tech_compare", title="Memory technology comparison (seed 001 step 3)",
-                  order=50, run=run, budget_s=5.0)
+                  order=50, run=run, budget_s=5.0, options=TechCompareOptions)

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from ...report import write_csv
-from .._core import Section, SectionOutput, StudyContext
+from dataclasses import dataclass
+
+from .._core import Section, SectionOutput, StudyContext, option
 
 __all__ = ["SECTION"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThermalOptions:
+    """``--set thermal.KEY=VALUE``."""
+
+    model: str = option("llama-2-7b", help="model preset or file decoded by janus-1")
 
 
 def run(ctx: StudyContext) -> SectionOutput:
@@ -14,7 +23,7 @@ def run(ctx: StudyContext) -> SectionOutput:
     from ...models import load_spec
     from ...tech import load_package, package_names, steady_junction_c, transient_junction_c
 
-    spec = load_spec(str(ctx.config.get("model", "llama-2-7b")))
+    spec = load_spec(ctx.opts(ThermalOptions).model)
     rows = []
     for pkg in package_names():
         ctx.progress(pkg)
@@ -48,4 +57,4 @@ def run(ctx: StudyContext) -> SectionOutput:
 
 
 SECTION = Section(name="thermal", title="Thermal: junction temperature per package", order=52,
-                  run=run, budget_s=5.0)
+                  run=run, budget_s=5.0, options=ThermalOptions)
