@@ -117,7 +117,7 @@ def _gantt(ctx: StudyContext, prefills: dict, label: str):  # type: ignore[no-un
     from ...hw.prefill import plot_gantt
     from ...report.plots import save_figure
 
-    fig, axes = plt.subplots(2, 1, figsize=(10, 5.5), dpi=110, sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(10, 5.5), dpi=110)
     for ax, eng in zip(axes, ENGINES):
         r = prefills[(label, eng)]
         plot_gantt(r.run, ax, title=f"{label}, {eng} MAC engine: {r.n_tokens} prompt tokens, "
