@@ -68,6 +68,24 @@ def test_checker_counts_each_stale_read() -> None:
     st = np.zeros(N_STATS, np.int64)
     attention_stage(0, 2, 1, 1, 1, 1, 1, 1, 1, 5, 10, wk, wv, True, False, True, st)
     assert st[STAT_HAZARDS] == 4                  # rows 0 and 1, K and V
+    # writing position 2 again (a live row overwritten) is one per beat, K and V
+    st[:] = 0
+    attention_stage(50, 2, 1, 1, 1, 1, 1, 1, 1, 5, 10, wk, wv, True, True, True, st)
+    assert st[STAT_HAZARDS] == 2
+
+
+def test_decode_stage_is_clean_at_every_position() -> None:
+    from janus1.hw.schedule import attention_stage_at
+
+    for spec, dpn in MODELS:
+        dp = load_datapath(dpn)
+        for pos in range(0, spec.seq_len, 7):
+            st = attention_stage_at(spec, dp, pos)
+            assert st.violations == 0
+            assert (st.bubbles > 0) == (pos == 0)
+        # without the guard the first position's read of its own row is stale
+        raw = attention_stage_at(spec, load_datapath(dpn, ["kv_ram.guard=false"]), 0)
+        assert raw.violations > 0 and raw.bubbles == 0
 
 
 def test_kernel_matches_the_attention_contract() -> None:
@@ -77,6 +95,8 @@ def test_kernel_matches_the_attention_contract() -> None:
     for pos in (3, 50, 511):
         wk = np.full((G, spec.seq_len, a["kb"]), -10**9, np.int64)
         wv = np.full((G, spec.seq_len, a["vb"]), -10**9, np.int64)
+        wk[:, pos:] = NEVER
+        wv[:, pos:] = NEVER
         st = np.zeros(N_STATS, np.int64)
         end = attention_stage(0, pos, spec.n_heads, spec.n_heads // G, G, a["kb"], a["vb"],
                               a["row_cycles"], a["q_latch"], a["v_offset"], a["tail"], wk, wv,

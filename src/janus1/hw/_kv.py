@@ -5,7 +5,8 @@ Per layer there is one K RAM and one V RAM, each dual-port: the write sequencer 
 write port, the attention kernel the read port. Addresses are (KV head, row, beat). The
 write cycle of every address is kept in ``wk``/``wv`` (``NEVER`` until written). A read at
 cycle ``c`` of an address written at cycle ``w`` returns the new data when ``w < c``, or
-when ``w == c`` and the RAM is write-first; otherwise it returns older data: a hazard. The
+when ``w == c`` and the RAM is write-first; otherwise it returns older data: a hazard. A
+write to an address already written in this prompt (a live row overwritten) is one too. The
 controller's guard (when on) holds a read until its row's write is visible under the rule
 the guard was designed for, and counts the cycles held as bubbles.
 """
@@ -51,8 +52,12 @@ def attention_stage(start: int, p: int, n_heads: int, kv_mul: int, n_kv: int, kb
     for g in range(n_kv):
         w0 = start + g * (1 + wb) + 1
         for b in range(kb):
+            if wk[g, p, b] != NEVER:          # overwrites a row still in use: stale later
+                stats[STAT_HAZARDS] += 1
             wk[g, p, b] = w0 + b
         for b in range(vb):
+            if wv[g, p, b] != NEVER:
+                stats[STAT_HAZARDS] += 1
             wv[g, p, b] = w0 + b
         stats[STAT_WRITES] += kb + vb
     write_end = start + n_kv * (1 + wb)

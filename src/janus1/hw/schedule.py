@@ -117,13 +117,15 @@ def attention_params(spec: ModelSpec, dp: DatapathSpec) -> dict[str, int]:
 
 def attention_stage_at(spec: ModelSpec, dp: DatapathSpec, pos: int) -> AttentionStage:
     """Run the stage for one layer at ``pos`` with rows ``0..pos-1`` written long before."""
-    from ._kv import N_STATS, STAT_BUBBLES, STAT_HAZARDS, STAT_READS, STAT_WRITES
+    from ._kv import N_STATS, NEVER, STAT_BUBBLES, STAT_HAZARDS, STAT_READS, STAT_WRITES
     from ._kv import attention_stage
 
     a = attention_params(spec, dp)
     G = spec.n_kv_heads
     wk = np.full((G, pos + 1, a["kb"]), -(1 << 40), np.int64)
     wv = np.full((G, pos + 1, a["vb"]), -(1 << 40), np.int64)
+    wk[:, pos] = NEVER                                   # row pos: written in this step
+    wv[:, pos] = NEVER
     st = np.zeros(N_STATS, np.int64)
     end = attention_stage(0, pos, spec.n_heads, spec.n_heads // G, G, a["kb"], a["vb"],
                           a["row_cycles"], a["q_latch"], a["v_offset"], a["tail"], wk, wv,
