@@ -98,7 +98,8 @@ def test_schedule_macs_equal_the_decoders(model: str, datapath: str,
         assert step.macs == counted, (pos, step.macs, COUNTS)
         assert macs_per_token(spec, pos) == counted
         # attention MACs alone: head_size per K row and per V row read
-        assert COUNTS["k"] == COUNTS["v"] == spec.n_layers * spec.n_heads * (pos + 1) * spec.head_size
+        rows = spec.n_layers * spec.n_heads * (pos + 1)
+        assert COUNTS["k"] == COUNTS["v"] == rows * spec.head_size
         # the schedule's KV beats: rows read by the decoder x beats per row
         kb, vb = kv_row_beats(spec.head_size, dp)
         assert step.kv_reads == rows_read // 2 * (kb + vb)
