@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..errors import ConfigError
 from .datapath import DatapathSpec
 
 __all__ = ["MatvecTiming", "matvec_timing", "matvec_cycles", "matvec_fill_cycles",
@@ -68,7 +69,7 @@ def matvec_timing(rows: int, cols: int, dp: DatapathSpec, *,
                   external: bool = False) -> MatvecTiming:
     """A ``rows x cols`` INT8 matvec on the engine; see :func:`matvec_cycles`."""
     if rows < 1 or cols < 1:
-        raise ValueError(f"matvec {rows} x {cols}: rows and cols must be >= 1")
+        raise ConfigError(f"matvec {rows} x {cols}: rows and cols must be >= 1")
     P = dp.mac.lanes
     compute = rows * _ceil(cols, P)
     if external:
@@ -146,7 +147,7 @@ def attention_cycles(pos: int, head_size: int, dp: DatapathSpec) -> int:
     controller adds them (see :mod:`janus1.hw.prefill`).
     """
     if pos < 0:
-        raise ValueError(f"pos {pos} must be >= 0")
+        raise ConfigError(f"pos {pos} must be >= 0")
     _, vb = kv_row_beats(head_size, dp)
     return (dp.attention.q_latch + pos * attention_row_cycles(head_size, dp)
             + attention_v_offset(dp) + vb + attention_tail_cycles(head_size, dp))
@@ -161,7 +162,7 @@ def sampler_cycles(sampler: str, top_k: int, dp: DatapathSpec) -> int:
       ``k`` for the cumulative scan, 1 for the xorshift draw and ``k`` for the pick.
     """
     if sampler not in SAMPLERS:
-        raise ValueError(f"sampler {sampler!r} is not one of {SAMPLERS}")
+        raise ConfigError(f"sampler {sampler!r} is not one of {SAMPLERS}")
     c = dp.argmax_latency
     if sampler in ("topk", "topp"):
         c += 1

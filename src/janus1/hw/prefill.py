@@ -126,7 +126,7 @@ def simulate_prefill(spec: ModelSpec, dp: DatapathSpec, n_tokens: int | None = N
     if not 1 <= n <= S:
         raise ConfigError(f"prompt: {n} tokens is outside 1..{S} (the model's seq_len)")
     if mode not in MODES:
-        raise ValueError(f"mode {mode!r} is not one of {MODES}")
+        raise ConfigError(f"mode {mode!r} is not one of {MODES}")
     guard = dp.kv_ram.guard if guard is None else guard
     rule = guard_rule or dp.kv_ram.collision
     if rule not in COLLISION_RULES:

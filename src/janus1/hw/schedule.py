@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..models.spec import ModelSpec
 from . import blocks as B
 from .datapath import DatapathSpec, check_fits, weights_on_chip
@@ -178,10 +179,10 @@ def decode_step(spec: ModelSpec, dp: DatapathSpec, pos: int, *, sampler: str = "
 
     Raises:
         ConfigError: the datapath cannot hold the model (:func:`check_fits`).
-        ValueError: ``pos`` outside ``0..seq_len-1``.
+        ConfigError: ``pos`` outside ``0..seq_len-1``.
     """
     if not 0 <= pos < spec.seq_len:
-        raise ValueError(f"pos {pos} is outside 0..{spec.seq_len - 1}")
+        raise ConfigError(f"pos {pos} is outside 0..{spec.seq_len - 1}")
     if check:
         check_fits(spec, dp)
     pre, post = layer_ops(spec, dp)
