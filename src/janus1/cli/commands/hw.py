@@ -32,7 +32,7 @@ def _model(model: str):  # noqa: ANN202
 @click.argument("model")
 @click.option("--datapath", default=None,
               help="Datapath preset or TOML file (default: the preset named like the model).")
-@set_option
+@set_option("mac.lanes=32")
 @click.option("--phase", type=click.Choice(["decode", "prefill"]), default="decode",
               show_default=True, help="One decode step per position, or the prefill wavefront.")
 @click.option("--prompt", type=int, default=None,
