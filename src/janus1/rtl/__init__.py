@@ -23,6 +23,7 @@ from .flow import (
     GateReport,
     RtlToolError,
     RtlUnavailable,
+    cached_report,
     export_verilog,
     missing_tools,
     require_rtl,
@@ -34,5 +35,5 @@ from .prefetcher import PrefetcherParams, StreamModel
 
 __all__ = ["BLOCKS", "Block", "block_names", "block_params", "get_block", "ECP5",
            "GATE_WEIGHTS", "TARGETS", "CriticalPath", "Ecp5Report", "GateReport",
-           "RtlToolError", "RtlUnavailable", "export_verilog", "missing_tools", "require_rtl",
+           "RtlToolError", "RtlUnavailable", "cached_report", "export_verilog", "missing_tools", "require_rtl",
            "synthesize", "tool_versions", "warm_tools", "PrefetcherParams", "StreamModel"]

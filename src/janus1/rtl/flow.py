@@ -41,7 +41,7 @@ from .blocks import get_block
 __all__ = ["RtlUnavailable", "RtlToolError", "Ecp5Settings", "ECP5", "GATE_WEIGHTS",
            "GateReport", "Ecp5Report", "CriticalPath", "missing_tools", "require_rtl",
            "tool_versions", "rtlil_text", "synthesize", "export_verilog", "cache_key",
-           "warm_tools", "TARGETS", "PACKAGE_CACHE"]
+           "warm_tools", "TARGETS", "PACKAGE_CACHE", "cached_report"]
 
 TARGETS = ("ecp5", "gates")
 TOOL_TIMEOUT_S = 300.0          # each tool call; the uncached ecp5 flow of the default
@@ -343,6 +343,14 @@ def synthesize(block: str, params: Any, target: str = "ecp5", *, use_cache: bool
         _cache_write(key, data)
         where = ""
     return _report(data, where)
+
+
+def cached_report(block: str, params: Any, target: str) -> GateReport | Ecp5Report | None:
+    """The cached report of a block, or None (runs no tool; elaborates the RTL to hash
+    it)."""
+    key = cache_key(rtlil_text(block, params), target)
+    hit = _cache_read(key)
+    return None if hit is None else _report(*hit)
 
 
 def _gates(cwd: Path, block: str, timeout_s: float) -> dict[str, Any]:
