@@ -21,11 +21,11 @@ def _tools() -> None:
 
 def test_gates_for_real_and_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JANUS1_CACHE_DIR", str(tmp_path))
-    p = block_params("prefetcher", ["trackers=2", "lookahead=4"])
+    p = block_params("prefetcher", ["trackers=2", "lookahead=5"])  # not in the committed cache
     r = synthesize("prefetcher", p, "gates", use_cache=False)
     assert isinstance(r, GateReport) and r.cached == ""
     # flip-flops, from the RTL's registers (W = 42-bit lines):
-    #   per tracker: last W + valid + stream + down + off bits(lookahead+1)=3 + rank 1 = 49
+    #   per tracker: last W + valid + stream + down + off bits(5+1)=3 + rank 1 = 49
     #   the last-matched pointer: 1; the emitter: base W+2 + direction 1 + count bits(4)=3
     assert r.flip_flops == 2 * 49 + 1 + 44 + 1 + 3 == 147
     cells = dict(r.cells)

@@ -35,5 +35,6 @@ from .prefetcher import PrefetcherParams, StreamModel
 
 __all__ = ["BLOCKS", "Block", "block_names", "block_params", "get_block", "ECP5",
            "GATE_WEIGHTS", "TARGETS", "CriticalPath", "Ecp5Report", "GateReport",
-           "RtlToolError", "RtlUnavailable", "cached_report", "export_verilog", "missing_tools", "require_rtl",
-           "synthesize", "tool_versions", "warm_tools", "PrefetcherParams", "StreamModel"]
+           "RtlToolError", "RtlUnavailable", "cached_report", "export_verilog",
+           "missing_tools", "require_rtl", "synthesize", "tool_versions", "warm_tools",
+           "PrefetcherParams", "StreamModel"]
