@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..trace import TraceChunk
 from .prefetcher import PrefetcherParams, StreamModel
 
 __all__ = ["Stimulus", "CosimResult", "trace_lines", "closed_loop_hits", "random_stimulus",
@@ -60,16 +61,15 @@ class CosimResult:
         return self.mismatches == 0
 
 
-def trace_lines(chunks: Iterable[object], line_bytes: int = 64) -> np.ndarray:
+def trace_lines(chunks: Iterable[TraceChunk], line_bytes: int = 64) -> np.ndarray:
     """The first-level line stream a trace shows the prefetcher: every line each access
     touches, with repeats of the line just accessed removed (the simulator's rule)."""
     shift = line_bytes.bit_length() - 1
     parts = []
     for c in chunks:
-        addr = np.asarray(c.addr, dtype=np.int64)  # type: ignore[attr-defined]
-        size = getattr(c, "size", None)
-        nbytes = (np.asarray(size, np.int64) if size is not None
-                  else np.full(len(addr), int(getattr(c, "access_bytes", 8)), np.int64))
+        addr = np.asarray(c.addr, dtype=np.int64)
+        nbytes = (np.asarray(c.size, np.int64) if c.size is not None
+                  else np.full(len(addr), c.access_bytes, np.int64))
         first = addr >> shift
         last = (addr + np.maximum(nbytes, 1) - 1) >> shift
         span = (last - first + 1).astype(np.int64)
