@@ -10,9 +10,14 @@ from typing import Any
 
 import click
 
-from .._common import echo_json, json_option, set_option
+from .._common import echo_json, json_option
 
 __all__ = ["command"]
+
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="A block parameter, e.g. --set trackers=4 --set lookahead=32 (docs/rtl.md lists "
+         "them). Repeatable.")
 
 
 @click.group("rtl")
