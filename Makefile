@@ -33,6 +33,9 @@ run: $(VENV)/.installed
 	$(VENV)/bin/janus1 study
 
 test: $(VENV)/.installed-test
+	# compile the WebAssembly Yosys/nextpnr once (about 1.5 min, cached in $$YOWASP_CACHE_DIR)
+	# before pytest's workers could both start compiling it
+	$(VENV)/bin/janus1 rtl warm
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
