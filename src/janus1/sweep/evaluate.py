@@ -22,17 +22,12 @@ from typing import Any
 from .. import __version__
 from ..errors import InputError, Janus1Error
 from .points import PointIds, PointInputs, resolve
+from .schema import INPUT_COLUMNS, TAIL_COLUMNS, VOLATILE_COLUMNS, arrow_schema, column_types
 from .spec import SweepSpec, canonical_text
 
 __all__ = ["Chunk", "ChunkResult", "evaluate_chunk", "evaluator_for", "Evaluator",
            "INPUT_COLUMNS", "TAIL_COLUMNS", "VOLATILE_COLUMNS"]
 
-# columns every row has, in this order, before the axis columns and the metrics
-INPUT_COLUMNS = ("point_id", "design", "design_set", "model", "model_set", "precision",
-                 "kv_precision", "context", "batch")
-TAIL_COLUMNS = ("feasible", "error", "janus1_version", "worker", "eval_seconds")
-# what differs between runs of the same point (excluded when comparing backends)
-VOLATILE_COLUMNS = ("worker", "eval_seconds")
 
 _PRECISION_SCHEME = {"fp32": "none", "fp16": "fp16", "int8": "int8", "int4": "int4"}
 
@@ -46,18 +41,39 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
-    """One row per point of a chunk, as columns (``names[i]`` holds ``columns[i]``)."""
+    """One row per point of a chunk: an Arrow table serialised as an IPC stream (cheap
+    to send between processes and to append to the store)."""
 
-    names: tuple[str, ...]
-    columns: tuple[list[Any], ...]
+    ipc: bytes
+    rows: int
     seconds: float                 # wall time of the whole chunk in the worker
 
     def __len__(self) -> int:
-        return len(self.columns[0]) if self.columns else 0
+        return self.rows
+
+    def table(self) -> Any:
+        """The rows as a pyarrow Table."""
+        import pyarrow as pa
+
+        with pa.ipc.open_stream(self.ipc) as reader:
+            return reader.read_all()
 
     def column(self, name: str) -> list[Any]:
         """The values of column ``name``."""
-        return self.columns[self.names.index(name)]
+        return self.table().column(name).to_pylist()
+
+    @staticmethod
+    def of(schema: Any, cols: dict[str, list[Any]], seconds: float) -> ChunkResult:
+        """Serialise columns ``cols`` (one list per schema field)."""
+        import pyarrow as pa
+
+        table = pa.Table.from_arrays([pa.array(cols[f.name], type=f.type) for f in schema],
+                                     schema=schema)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, schema) as w:
+            w.write_table(table)
+        return ChunkResult(ipc=sink.getvalue().to_pybytes(), rows=table.num_rows,
+                           seconds=seconds)
 
 
 class Evaluator:
@@ -69,6 +85,7 @@ class Evaluator:
         self.metric_names = tuple(m.name for m in spec.metrics)
         self.axis_columns = tuple(a.column for a in spec.axes if a.target != "workload")
         self.names = (INPUT_COLUMNS + self.axis_columns + self.metric_names + TAIL_COLUMNS)
+        self.schema = arrow_schema(column_types(spec))
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._designs: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._models: dict[tuple[str, tuple[str, ...]], Any] = {}
@@ -244,7 +261,7 @@ class Evaluator:
         """Evaluate every point of ``chunk``."""
         t_chunk = time.perf_counter()
         cols: dict[str, list[Any]] = {n: [] for n in self.names}
-        axes = [(i, a.column) for i, a in enumerate(self.spec.axes) if a.target != "workload"]
+        axes = [(i, a) for i, a in enumerate(self.spec.axes) if a.target != "workload"]
         for values in chunk.values:
             t0 = time.perf_counter()
             p = resolve(self.spec, values)
@@ -263,8 +280,8 @@ class Evaluator:
             cols["kv_precision"].append(p.kv_precision)
             cols["context"].append(p.context)
             cols["batch"].append(p.batch)
-            for i, col in axes:
-                cols[col].append(values[i])
+            for i, a in axes:
+                cols[a.column].append(a.label(values[i]))
             for n in self.metric_names:
                 cols[n].append(m.get(n))
             cols["feasible"].append(err is None and self.feasible(m))
@@ -272,8 +289,7 @@ class Evaluator:
             cols["janus1_version"].append(__version__)
             cols["worker"].append(self.worker)
             cols["eval_seconds"].append(time.perf_counter() - t0)
-        return ChunkResult(names=self.names, columns=tuple(cols[n] for n in self.names),
-                           seconds=time.perf_counter() - t_chunk)
+        return ChunkResult.of(self.schema, cols, time.perf_counter() - t_chunk)
 
 
 def _error_text(exc: BaseException) -> str:

@@ -71,8 +71,11 @@ def _goal(name: str, given: str | None, columns: list[str]) -> str:
 
 
 def front(path: str | Path, x: str, y: str, *, x_goal: str | None = None,
-          y_goal: str | None = None, feasible_only: bool = True) -> Front:
-    """The Pareto front of ``x`` against ``y`` in the store at ``path``.
+          y_goal: str | None = None, feasible_only: bool = True,
+          where: str | None = None) -> Front:
+    """The Pareto front of ``x`` against ``y`` in the store at ``path`` (only points
+    meeting the constraints unless ``feasible_only`` is off; only rows matching the SQL
+    predicate ``where`` when given).
 
     Raises:
         InputError: no store, an unknown metric, a metric without a direction.
@@ -95,6 +98,12 @@ def front(path: str | Path, x: str, y: str, *, x_goal: str | None = None,
     ok = np.isfinite(xv) & np.isfinite(yv)
     if feasible_only:
         ok &= np.array([bool(v) for v in tab.column("feasible").to_pylist()], dtype=bool)
+    if where is not None:
+        from .store import query
+
+        _, rows = query(path, f"SELECT point_id FROM points WHERE {where}")
+        chosen = {r[0] for r in rows}
+        ok &= np.array([p in chosen for p in tab.column("point_id").to_pylist()], dtype=bool)
     idx = np.flatnonzero(ok)
     mask = pareto_mask(xv[idx], yv[idx], x_goal=xg, y_goal=yg)
     sel = idx[mask]

@@ -50,6 +50,9 @@ def resolve(spec: SweepSpec, values: tuple[Any, ...]) -> PointInputs:
         if a.target == "workload":
             w[a.field] = v
             kv_axis = kv_axis or a.field == "kv_precision"
+        elif a.target == "linked":
+            for (target, path), x in zip(a.parts, v):
+                (dset if target == "design" else mset).append(override_text(path, x))
         elif a.target == "design":
             dset.append(override_text(a.path, v))
         else:

@@ -80,19 +80,24 @@ class _Writer:
         self.parts = 0
         self.errors: list[str] = []
 
-    def add(self, r: ChunkResult) -> None:
+    def add(self, r: ChunkResult) -> Any:
+        """Buffer ``r``; returns its rows as a pyarrow Table."""
+        tab = r.table()
         self.buf.append(r)
         self.buffered += len(r)
         self.evaluated += len(r)
-        for e in r.column("error"):
-            if e is not None:
-                self.failed += 1
-                if len(self.errors) < 5 and e not in self.errors:
-                    self.errors.append(e)
+        errs = tab.column("error")
+        if errs.null_count < len(errs):
+            for e in errs.to_pylist():
+                if e is not None:
+                    self.failed += 1
+                    if len(self.errors) < 5 and e not in self.errors:
+                        self.errors.append(e)
         if self.progress:
             self.progress(self.evaluated, self.total)
         if self.buffered >= self.part_rows or time.monotonic() - self.last >= self.part_seconds:
             self.flush()
+        return tab
 
     def flush(self) -> None:
         if self.buf:
@@ -139,6 +144,9 @@ def run_sweep(spec: SweepSpec, backend: Backend, *, out_root: str | Path = "resu
 
         def fresh() -> Iterator[tuple[Any, ...]]:
             nonlocal skipped
+            if kind == "grid" and not done:
+                yield from source          # distinct by construction; ids made by workers
+                return
             for v in source:
                 pid = ids(resolve(spec, v))
                 if pid in done:
@@ -220,9 +228,7 @@ def _optuna(spec: SweepSpec, backend: Backend, store: Store, ids: PointIds, writ
                 continue
             todo.setdefault(pid, v)
         for r in backend.map(spec, _chunks(todo.values(), spec.chunk)):
-            writer.add(r)
-            tab = r
-            known.update(_told_values(spec, tab))
+            known.update(_told_values(spec, writer.add(r)))
         for t, pid in zip(trials, pids):
             told = known.get(pid)
             if told is None:
@@ -240,9 +246,9 @@ def _constraints_func(trial: Any) -> list[float]:
 
 def _told_values(spec: SweepSpec, tab: Any) -> dict[str, Any]:
     """point id -> ((objective values), (constraint violations <= 0 when met)) or None
-    for failed points, from a pyarrow Table or a ChunkResult."""
+    for failed points, from a pyarrow Table."""
     def col(n: str) -> list[Any]:
-        return tab.column(n) if isinstance(tab, ChunkResult) else tab.column(n).to_pylist()
+        return tab.column(n).to_pylist()
 
     out: dict[str, Any] = {}
     pids = col("point_id")

@@ -52,10 +52,12 @@ class RangeSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _AxisFile:
-    field: str                     # noqa: A003 - the TOML key
+    field: str | None = None       # one field
+    fields: list[str] | None = None  # linked fields varied together (values are lists)
     name: str | None = None
     values: list[Any] | None = None
     range: RangeSpec | None = None  # noqa: A003 - the TOML key
+    labels: list[Any] | None = None  # linked: the stored value of each entry
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,10 +145,18 @@ class Axis:
     """One axis: a field and its values (in order)."""
 
     field: str                     # as written: "design.compute.tiles", "context", ...
-    target: str                    # "design" | "model" (a --set path) | "workload"
-    path: str                      # the --set path inside the target ("" for workload)
+    target: str                    # "design" | "model" (a --set path) | "workload" | "linked"
+    path: str                      # the --set path inside the target ("" otherwise)
     column: str                    # the store column holding the value
-    values: tuple[Any, ...]
+    values: tuple[Any, ...]        # linked: one tuple per entry, a value per field
+    parts: tuple[tuple[str, str], ...] = ()   # linked: (target, path) of each field
+    labels: tuple[Any, ...] = ()   # linked: the stored value of each entry
+
+    def label(self, value: Any) -> Any:
+        """What the store column holds for ``value``."""
+        if self.target != "linked":
+            return value
+        return self.labels[self.values.index(value)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -255,12 +265,20 @@ def _resolve(raw: _SweepFile, text: str, source: str) -> SweepSpec:
     axes: list[Axis] = []
     seen_fields: set[str] = set()
     for i, a in enumerate(raw.axis):
-        where = f"axis[{i}] ({a.field})"
-        if a.field in seen_fields:
-            raise _err(source, where, "field given twice")
-        seen_fields.add(a.field)
+        where = f"axis[{i}] ({a.field or ', '.join(a.fields or [])})"
+        if (a.field is None) == (a.fields is None):
+            raise _err(source, where, "give exactly one of field or fields")
+        for f in ([a.field] if a.field is not None else list(a.fields or [])):
+            if f.strip() in seen_fields:
+                raise _err(source, where, f"field {f} given twice")
+            seen_fields.add(f.strip())
         values = _axis_values(a, source, where)
-        axes.append(_make_axis(a, values, source, where, design_data, model_data, b))
+        if a.fields is not None:
+            axes.append(_make_linked(a, values, source, where, design_data, model_data))
+        else:
+            if a.labels is not None:
+                raise _err(source, where, "labels are for linked axes (fields = [...])")
+            axes.append(_make_axis(a, values, source, where, design_data, model_data, b))
     columns = [a.column for a in axes if a.target != "workload"]
     fixed = {"point_id", "design", "design_set", "model", "model_set", "precision",
              "kv_precision", "context", "batch", "feasible", "error", "janus1_version",
@@ -401,6 +419,20 @@ def _check_constraints(cons: list[Constraint], produced: set[str],
 def _axis_values(a: _AxisFile, source: str, where: str) -> tuple[Any, ...]:
     if (a.values is None) == (a.range is None):
         raise _err(source, where, "give exactly one of values or range")
+    if a.fields is not None:
+        if a.values is None:
+            raise _err(source, where, "linked fields need values (a list per entry)")
+        if not a.values:
+            raise _err(source, where, "empty axis (values = [])")
+        entries: list[tuple[Any, ...]] = []
+        for v in a.values:
+            if not isinstance(v, list) or len(v) != len(a.fields):
+                raise _err(source, where, f"entry {v!r}: needs one value per field "
+                           f"({len(a.fields)})")
+            if tuple(v) in entries:
+                raise _err(source, where, f"entry {v!r} is listed twice")
+            entries.append(tuple(v))
+        return tuple(entries)
     if a.values is not None:
         if not a.values:
             raise _err(source, where, "empty axis (values = [])")
@@ -437,6 +469,42 @@ def _axis_values(a: _AxisFile, source: str, where: str) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(int(round(v)) for v in fl))
 
 
+def _make_linked(a: _AxisFile, values: tuple[Any, ...], source: str, where: str,
+                 design_data: dict[str, Any], model_data: dict[str, Any]) -> Axis:
+    from ..design.spec import DesignSpec
+    from ..models.spec import ModelSpec
+
+    fields = [f.strip() for f in (a.fields or [])]
+    if len(fields) < 2:
+        raise _err(source, where, "linked fields need at least two fields")
+    if not a.name:
+        raise _err(source, where, "linked fields need a name (the store column)")
+    parts: list[tuple[str, str]] = []
+    for f in fields:
+        target, _, path = f.partition(".")
+        if target not in ("design", "model") or not path:
+            raise _err(source, where, f"linked field {f!r}: only design.<path> and "
+                       "model.<path> fields can be linked")
+        cls = DesignSpec if target == "design" else ModelSpec
+        _check_path(cls, design_data if target == "design" else model_data, path.split("."),
+                    source, where)
+        parts.append((target, path))
+    for entry in values:
+        for (_, path), v in zip(parts, entry):
+            try:
+                override_text(path, v)
+            except ConfigError as exc:
+                raise _err(source, where, str(exc)) from None
+    if a.labels is not None:
+        if len(a.labels) != len(values) or len(set(map(repr, a.labels))) != len(values):
+            raise _err(source, where, "labels: one distinct label per entry")
+        labels = tuple(a.labels)
+    else:
+        labels = tuple("/".join(str(x) for x in e) for e in values)
+    return Axis(field=" + ".join(fields), target="linked", path="", column=a.name,
+                values=values, parts=tuple(parts), labels=labels)
+
+
 def _column_name(path: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]+", "_", path).strip("_").lower()
 
@@ -445,6 +513,7 @@ def _make_axis(a: _AxisFile, values: tuple[Any, ...], source: str, where: str,
                design_data: dict[str, Any], model_data: dict[str, Any], base: Base) -> Axis:
     from ..workload.precision import parse_precision
 
+    assert a.field is not None
     f = a.field.strip()
     if f in WORKLOAD_FIELDS:
         if a.name is not None:
@@ -466,6 +535,9 @@ def _make_axis(a: _AxisFile, values: tuple[Any, ...], source: str, where: str,
                 raise (exc if msg.startswith(source) else _err(source, where, msg)) from None
             except Janus1Error as exc:
                 raise _err(source, where, str(exc)) from None
+            key = v.lower() if isinstance(v, str) else v
+            if key in [x.lower() if isinstance(x, str) else x for x in vals]:
+                raise _err(source, where, f"value {v!r} is listed twice")
             vals.append(v)
         return Axis(field=f, target="workload", path="", column=f, values=tuple(vals))
     target, _, path = f.partition(".")

@@ -31,7 +31,9 @@ from typing import Any
 from .. import __version__
 from ..errors import InputError
 from ..report import atomic_write_text
-from .evaluate import INPUT_COLUMNS, TAIL_COLUMNS, ChunkResult
+from .evaluate import ChunkResult
+from .schema import arrow_schema as _arrow_schema
+from .schema import column_types
 from .spec import SweepSpec, canonical_text
 
 __all__ = ["Store", "FORMAT", "is_sweep_store", "is_study", "refuse_sweep_store",
@@ -63,41 +65,6 @@ def refuse_sweep_store(path: str | Path) -> None:
     if is_sweep_store(path):
         raise InputError(f"{path} holds a sweep store (janus1 sweep); choose another "
                          "study name")
-
-
-def column_types(spec: SweepSpec) -> list[tuple[str, str]]:
-    """``(column, type)`` of every stored column; types are DuckDB's (DOUBLE, BIGINT,
-    BOOLEAN, VARCHAR)."""
-    types: dict[str, str] = {c: "VARCHAR" for c in INPUT_COLUMNS}
-    types["context"] = types["batch"] = "BIGINT"
-    for a in spec.axes:
-        if a.target == "workload":
-            continue
-        vals = a.values
-        if all(isinstance(v, bool) for v in vals):
-            t = "BOOLEAN"
-        elif all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
-            t = "BIGINT"
-        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
-            t = "DOUBLE"
-        else:
-            t = "VARCHAR"
-        types[a.column] = t
-    for m in spec.metrics:
-        types[m.name] = {"float": "DOUBLE", "bool": "BOOLEAN", "str": "VARCHAR"}[m.kind]
-    types.update({"feasible": "BOOLEAN", "error": "VARCHAR", "janus1_version": "VARCHAR",
-                  "worker": "VARCHAR", "eval_seconds": "DOUBLE"})
-    order = list(INPUT_COLUMNS) + [a.column for a in spec.axes if a.target != "workload"] + \
-        [m.name for m in spec.metrics] + list(TAIL_COLUMNS)
-    return [(c, types[c]) for c in order]
-
-
-def _arrow_schema(cols: Sequence[tuple[str, str]]) -> Any:
-    import pyarrow as pa
-
-    m = {"DOUBLE": pa.float64(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_(),
-         "VARCHAR": pa.string()}
-    return pa.schema([(c, m[t]) for c, t in cols])
 
 
 class Store:
@@ -229,14 +196,9 @@ class Store:
         if not rows:
             return None
         schema = _arrow_schema(self.columns)
-        names = [c for c, _ in self.columns]
-        arrays = []
-        for n in names:
-            vals: list[Any] = []
-            for r in rows:
-                vals.extend(r.column(n))
-            arrays.append(pa.array(vals, type=schema.field(n).type))
-        table = pa.Table.from_arrays(arrays, schema=schema)
+        table = pa.concat_tables([r.table() for r in rows])
+        if table.schema != schema:
+            raise InputError(f"{self.path}: a chunk's columns differ from the store's")
         self._seq += 1
         final = self.points_dir / f"part-{self.run_id}-{self._seq:06d}.parquet"
         tmp = self.points_dir / f".{final.name}.{os.getpid()}.tmp"

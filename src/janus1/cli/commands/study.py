@@ -34,6 +34,9 @@ def command(name: str, out_root: str, seed: int, full: bool, only: tuple[str, ..
         for s in discover_sections():
             click.echo(f"{s.order:4d}  {s.name:16s} {s.title}")
         return
+    from ...sweep.store import refuse_sweep_store  # a sweep's store is not a study's folder
+
+    refuse_sweep_store(f"{out_root}/{name}")
     cfg: dict[str, dict[str, Any]] = defaultdict(dict)
     for item in overrides:
         path, value = parse_override(item)
