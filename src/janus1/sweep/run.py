@@ -196,7 +196,9 @@ def _optuna(spec: SweepSpec, backend: Backend, store: Store, ids: PointIds, writ
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     s = spec.search
     directions = ["minimize" if o.goal == "min" else "maximize" for o in spec.objectives]
-    cons_func = _constraints_func if spec.constraints else None
+    # optuna >= 5 reads constraints set on the trial; 4.x takes a constraints_func
+    per_trial = hasattr(optuna.trial.Trial, "set_constraint")
+    cons_func = _constraints_func if spec.constraints and not per_trial else None
     if s.kind == "nsga2":
         sampler: Any = optuna.samplers.NSGAIISampler(seed=s.seed, population_size=s.population,
                                                      constraints_func=cons_func)
@@ -235,7 +237,11 @@ def _optuna(spec: SweepSpec, backend: Backend, store: Store, ids: PointIds, writ
                 study.tell(t, state=optuna.trial.TrialState.FAIL)
                 continue
             objs, cons = told
-            t.set_user_attr("constraints", list(cons))
+            if per_trial:
+                for i, c in enumerate(cons):
+                    t.set_constraint(f"c{i}", c)
+            else:
+                t.set_user_attr("constraints", list(cons))
             study.tell(t, list(objs))
     return skipped
 

@@ -44,9 +44,11 @@ def command() -> None:
 @click.option("--out", "out_root", default="results", show_default=True,
               type=click.Path(file_okay=False), help="Parent folder of stores.")
 @click.option("--no-figures", is_flag=True, help="Skip the Pareto and scatter-matrix figures.")
+@click.option("--part-rows", default=20000, show_default=True, type=int,
+              help="Rows per Parquet part (a part is also written every 10 s).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run_cmd(file: str, workers: int | None, serial: bool, ray_address: str | None,
-            resume: bool, name: str | None, out_root: str, no_figures: bool,
+            resume: bool, name: str | None, out_root: str, no_figures: bool, part_rows: int,
             as_json: bool) -> None:
     """Run the sweep FILE into results/NAME/."""
     from ...errors import InputError
@@ -56,6 +58,8 @@ def run_cmd(file: str, workers: int | None, serial: bool, ray_address: str | Non
 
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, not {workers}")
+    if part_rows < 1:
+        raise InputError(f"--part-rows must be at least 1, not {part_rows}")
     spec = load_sweep(file)
     from ...sweep.store import Store
 
@@ -63,7 +67,7 @@ def run_cmd(file: str, workers: int | None, serial: bool, ray_address: str | Non
     backend = make_backend(serial=serial, workers=workers, ray=ray_address)
     with backend, _progress() as bar:
         summary = run_sweep(spec, backend, out_root=out_root, name=name, resume=resume,
-                            progress=bar, figures=not no_figures)
+                            progress=bar, figures=not no_figures, part_rows=part_rows)
     if as_json:
         echo_json(summary.to_dict())
         return
