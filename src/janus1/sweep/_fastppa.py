@@ -42,6 +42,7 @@ _EXACT = leakage_temperature_factor(T0_K - 273.15) == 1.0
 @dataclass(frozen=True, slots=True)
 class _OnChip:
     tier: TierSpec
+    cell: str                      # the resolved cell (the tier's, or its technology's default)
     leak_300k_mw: float            # leakage at 300 K (factor 1.0)
     refresh_mw: float              # refresh at the specified retention
     retention_spec_us: float
@@ -68,7 +69,8 @@ class DesignContext:
             if t.on_chip:
                 m = design.macro(t, temperature_c=None)  # type: ignore[arg-type]
                 assert m is not None and m.cell is not None
-                on.append(_OnChip(tier=t, leak_300k_mw=m.leakage_mw, refresh_mw=m.refresh_mw,
+                on.append(_OnChip(tier=t, cell=m.cell, leak_300k_mw=m.leakage_mw,
+                                  refresh_mw=m.refresh_mw,
                                   retention_spec_us=retention_us(m.cell, node, None)))
         return DesignContext(design=design, device=design.device(), node=node,
                              pkg=design.package_spec, macros27=m27, on_chip=tuple(on))
@@ -79,9 +81,7 @@ class DesignContext:
         f_t = leakage_temperature_factor(tj) if _EXACT else 0.0
         for oc in self.on_chip:
             t = oc.tier
-            cell = t.cell
-            if (not _EXACT or cell is None
-                    or retention_us(cell, self.node, tj) != oc.retention_spec_us):
+            if not _EXACT or retention_us(oc.cell, self.node, tj) != oc.retention_spec_us:
                 m = self.design.macro(t, temperature_c=tj)
                 assert m is not None
                 leak, refresh = m.leakage_mw, m.refresh_mw

@@ -91,6 +91,7 @@ class Evaluator:
         self._models: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._design_data: dict[str, dict[str, Any]] = {}
         self._accuracy: dict[tuple[str, str], Any] = {}
+        self._works: dict[tuple[Any, ...], Any] = {}
         self._ckpt: Any = None
         self.cons = [(c.metric, c.min, c.max, c.equals) for c in spec.constraints]
 
@@ -190,6 +191,9 @@ class Evaluator:
             out.update(self._accuracy_metrics(p))
         return out
 
+    def _run_batched(self, chunk: Chunk) -> ChunkResult:
+        return _run_batched_impl(self, chunk)
+
     def _ppa_sim(self, dc: Any, spec: Any, p: PointInputs) -> dict[str, Any]:
         from ..design.simulate import ppa_simulated
 
@@ -256,9 +260,71 @@ class Evaluator:
                 return False
         return True
 
+    def workload(self, p: PointInputs) -> Any:
+        """The point's :class:`~._batch.Workload` (counts without a device; cached)."""
+        key = (p.model, p.model_set, p.precision, p.kv_precision, p.context, p.batch)
+        hit = self._works.get(key)
+        if hit is None:
+            from ..workload.analysis import analyze
+            from ._batch import Workload
+
+            try:
+                spec = self.model(p.model, p.model_set)
+                hit = Workload(model_name=spec.name, precision=p.precision,
+                               kv_precision=p.kv_precision,
+                               counts=analyze(spec, context=p.context, batch=p.batch,
+                                              precision=p.precision,
+                                              kv_precision=p.kv_precision))
+            except Janus1Error as exc:
+                hit = exc
+            self._works[key] = hit
+        if isinstance(hit, Exception):
+            raise hit
+        return hit
+
+    def batch_metrics(self, points: list[PointInputs]) -> list[dict[str, Any] | str]:
+        """Metrics (or error text) of ``points`` through the vectorised roofline/ppa path,
+        one design at a time."""
+        from ._batch import roofline_ppa_batch
+
+        out: list[dict[str, Any] | str] = [""] * len(points)
+        groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        for i, p in enumerate(points):
+            groups.setdefault((p.design, p.design_set), []).append(i)
+        want_ppa = "ppa" in self.spec.evaluators
+        for (ref, ov), idx in groups.items():
+            try:
+                dc = self.design_context(ref, ov)
+            except Exception as exc:  # noqa: BLE001 - stored with the points
+                for i in idx:
+                    out[i] = _error_text(exc)
+                continue
+            works, widx = [], []
+            for i in idx:
+                try:
+                    works.append(self.workload(points[i]))
+                    widx.append(i)
+                except Exception as exc:  # noqa: BLE001
+                    out[i] = _error_text(exc)
+            if not works:
+                continue
+            try:
+                res = roofline_ppa_batch(dc, works, want_ppa=want_ppa)
+            except Exception as exc:  # noqa: BLE001
+                for i in widx:
+                    out[i] = _error_text(exc)
+                continue
+            for i, r in zip(widx, res):
+                out[i] = r
+        return out
+
     # ---- a chunk ----
     def run(self, chunk: Chunk) -> ChunkResult:
         """Evaluate every point of ``chunk``."""
+        from ._batch import SEQUENTIAL_SUM
+
+        if SEQUENTIAL_SUM and set(self.spec.evaluators) <= {"roofline", "ppa"}:
+            return self._run_batched(chunk)
         t_chunk = time.perf_counter()
         cols: dict[str, list[Any]] = {n: [] for n in self.names}
         axes = [(i, a) for i, a in enumerate(self.spec.axes) if a.target != "workload"]
@@ -290,6 +356,38 @@ class Evaluator:
             cols["worker"].append(self.worker)
             cols["eval_seconds"].append(time.perf_counter() - t0)
         return ChunkResult.of(self.schema, cols, time.perf_counter() - t_chunk)
+
+
+def _run_batched_impl(ev: Evaluator, chunk: Chunk) -> ChunkResult:
+    t_chunk = time.perf_counter()
+    spec = ev.spec
+    points = [resolve(spec, v) for v in chunk.values]
+    res = ev.batch_metrics(points)
+    per_point = (time.perf_counter() - t_chunk) / max(1, len(points))
+    cols: dict[str, list[Any]] = {n: [] for n in ev.names}
+    axes = [(i, a) for i, a in enumerate(spec.axes) if a.target != "workload"]
+    for values, p, r in zip(chunk.values, points, res):
+        m = r if isinstance(r, dict) else {}
+        err = r if isinstance(r, str) else None
+        cols["point_id"].append(ev.ids(p))
+        cols["design"].append(p.design)
+        cols["design_set"].append("; ".join(p.design_set))
+        cols["model"].append(p.model)
+        cols["model_set"].append("; ".join(p.model_set))
+        cols["precision"].append(p.precision)
+        cols["kv_precision"].append(p.kv_precision)
+        cols["context"].append(p.context)
+        cols["batch"].append(p.batch)
+        for i, a in axes:
+            cols[a.column].append(a.label(values[i]))
+        for n in ev.metric_names:
+            cols[n].append(m.get(n))
+        cols["feasible"].append(err is None and ev.feasible(m))
+        cols["error"].append(err)
+        cols["janus1_version"].append(__version__)
+        cols["worker"].append(ev.worker)
+        cols["eval_seconds"].append(per_point)
+    return ChunkResult.of(ev.schema, cols, time.perf_counter() - t_chunk)
 
 
 def _error_text(exc: BaseException) -> str:
