@@ -79,15 +79,26 @@ def main() -> None:
               "naive loop)")
 
         # 3. pool, the whole sweep
+        import resource
+
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         with PoolBackend(args.workers) as pool:
             s = run_sweep(spec, pool, out_root=tmp, name="pool", figures=False)
         wall = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        workers_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        main_cpu = time.process_time() - c0
         verdict = "under" if wall < 60 else "NOT under"
         print(f"pool ({s.workers} workers): {s.points_evaluated:,} points in {wall:.1f} s "
               f"(start-up included) = {s.points_evaluated / wall:,.0f} points/s; "
               f"{s.points_failed:,} failed; {verdict} 60 s; load average now "
               f"{os.getloadavg()[0]:.2f}")
+        print(f"pool CPU time: workers {workers_cpu:.1f} s in all ({workers_cpu / s.workers:.1f} "
+              f"s each, start-up included), main process {main_cpu:.1f} s; on {s.workers} "
+              f"otherwise idle cores the wall time would be about "
+              f"{max(workers_cpu / s.workers, main_cpu):.1f} s")
 
         # 4. Ray
         if not args.no_ray:

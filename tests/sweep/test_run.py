@@ -305,3 +305,18 @@ def test_import_direction() -> None:
         assert "sweep" not in {(getattr(n, "module", "") or "").split(".")[-1]
                                for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
                                if isinstance(n, ast.ImportFrom)}, p
+
+
+@pytest.mark.slow
+def test_study_section(tmp_path: Path) -> None:
+    """The study's sweep section runs the shipped grid and reports it."""
+    from janus1.study import run_study
+
+    out = run_study(name="s", out_root=tmp_path, only=["sweep"])
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "A grid of 10,368 points around janus-1" in md
+    assert "Seed 001's configuration" in md
+    store = out / "sweep" / "store"
+    assert read_table(store).num_rows == 10368
+    assert (out / "sweep" / "figures" / "scatter-matrix.png").is_file()
+    assert (out / "sweep" / "pareto_area_tokens_per_joule.csv").is_file()

@@ -242,8 +242,9 @@ class RayBackend(Backend):
                         free.append(a)
                     yield ray.get(ref)
         finally:
-            for ref in pending:
-                ray.cancel(ref, force=True) if not use_actors else None
+            if not use_actors:               # actors are killed by close()
+                for ref in pending:
+                    ray.cancel(ref, force=True)
 
     def close(self) -> None:
         ray = self._ray
