@@ -14,6 +14,7 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -33,15 +34,16 @@ def main() -> None:
     from janus1.sweep.backends import RayBackend
     from janus1.sweep.run import run_sweep
 
-    def scenario(name: str, fn: object) -> None:
+    def scenario(name: str, fn: Callable[[], object]) -> None:
         t0 = time.perf_counter()
         try:
-            report[name] = {"ok": True, "result": fn(), "seconds": time.perf_counter() - t0}  # type: ignore[operator]
+            report[name] = {"ok": True, "result": fn(), "seconds": time.perf_counter() - t0}
         except BaseException as exc:  # noqa: BLE001 - reported to the test
             report[name] = {"ok": False, "error": "".join(traceback.format_exception(exc))}
 
     def local() -> object:
-        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False, configure_logging=False)
+        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 log_to_driver=False, configure_logging=False)
         try:
             with RayBackend() as b:
                 s1 = run_sweep(load_sweep(analytic), b, out_root=stores, name="local",

@@ -29,7 +29,8 @@ def write_sweep(tmp_path: Path) -> Any:
     return sweep_writer(tmp_path)
 
 
-def _cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, cwd: Path | None = None,
+         timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get(
         "PYTHONPATH", "")}
     return subprocess.run([sys.executable, "-m", "janus1", *args], capture_output=True,
@@ -320,3 +321,25 @@ def test_study_section(tmp_path: Path) -> None:
     assert read_table(store).num_rows == 10368
     assert (out / "sweep" / "figures" / "scatter-matrix.png").is_file()
     assert (out / "sweep" / "pareto_area_tokens_per_joule.csv").is_file()
+
+
+def test_ppa_sim_evaluator(tmp_path: Path, write_sweep: Any) -> None:
+    """A simulation-backed point stores what ppa_simulated gives."""
+    from janus1.design import load_design, ppa_simulated
+    from janus1.models import load_spec
+
+    f = write_sweep('name = "sim"\nevaluators = ["ppa_sim"]\n[base]\nmodel = "stories15m"\n'
+                    'context = 256\n[ppa_sim]\nlayers = 1\n[[axis]]\n'
+                    'field = "design.tiers.T1 SRAM.capacity"\nvalues = ["1MiB", "8MiB"]\n'
+                    '[[objective]]\nmetric = "sim_latency_p9999"\n')
+    spec = load_sweep(f)
+    run_sweep(spec, SerialBackend(), out_root=tmp_path, name="sim", figures=False)
+    rows = {r["tiers_t1_sram_capacity"]: r for r in stable_rows(tmp_path / "sim")}
+    ref = ppa_simulated(load_design("janus-1", ['tiers.T1 SRAM.capacity="1MiB"']),
+                        load_spec("stories15m"), context=256, precision="int4",
+                        kv_precision="int4", sim_layers=1)
+    r = rows["1MiB"]
+    assert r["error"] is None and r["sim_tokens_per_s"] == ref.tokens_per_s
+    assert r["sim_latency_p9999"] == ref.simulate["latency"]["p9999"]
+    assert r["sim_joules_per_token"] == ref.joules_per_token
+    assert "area_mm2" not in r                     # ppa's metrics need the ppa evaluator
