@@ -67,13 +67,21 @@ def main() -> None:
             ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
             try:
                 nodes = [n for n in ray.nodes() if n["Alive"]]
-                with RayBackend(address=cluster.address) as b:
-                    s = run_sweep(load_sweep(analytic), b, out_root=stores, name="cluster",
-                                  figures=False)
-                return {"analytic": s.to_dict(), "nodes": len(nodes),
-                        "node_ips": sorted({n["NodeManagerAddress"] for n in nodes})}
             finally:
                 ray.shutdown()
+            # `janus1 sweep --ray ADDRESS` joins the running cluster
+            from janus1.cli import main as cli_main
+
+            try:
+                cli_main(["sweep", analytic, "--ray", cluster.address, "--out", str(stores),
+                          "--name", "cluster", "--no-figures", "--json"])
+            except SystemExit as exc:
+                if exc.code:
+                    raise
+            s = json.loads((stores / "cluster" / "summary.json").read_text())
+            return {"analytic": s, "nodes": len(nodes),
+                    "node_ips": sorted({n["NodeManagerAddress"] for n in nodes}),
+                    "initialized_after": ray.is_initialized()}
         finally:
             cluster.shutdown()
 

@@ -121,7 +121,6 @@ class PoolBackend(Backend):
     def map(self, spec: SweepSpec, chunks: Iterable[Chunk]) -> Iterator[ChunkResult]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        ex = self._executor()
         it = iter(chunks)
         pending: set[Any] = set()
         limit = 2 * self.workers
@@ -133,7 +132,7 @@ class PoolBackend(Backend):
                     if c is None:
                         done_input = True
                         break
-                    pending.add(ex.submit(evaluate_chunk, spec, c))
+                    pending.add(self._executor().submit(evaluate_chunk, spec, c))
                 if not pending:
                     return
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -92,6 +92,27 @@ class Store:
             raise InputError(f"sweep name {name!r}: use letters, digits, '.', '_' and '-'")
 
     @staticmethod
+    def check_target(root: str | Path, name: str, *, resume: bool) -> None:
+        """Raise now what :meth:`create_or_resume` would refuse (before workers start).
+
+        Raises:
+            InputError: a bad name; an existing folder without ``resume``; a study.
+        """
+        Store.check_name(name)
+        final = Path(root) / name
+        if not final.exists():
+            return
+        if is_study(final) and not is_sweep_store(final):
+            raise InputError(f"{final} holds a study (janus1 study); choose another "
+                             "sweep name")
+        if not is_sweep_store(final):
+            raise InputError(f"{final} exists and is not a sweep store; choose another "
+                             "name")
+        if not resume:
+            raise InputError(f"{final} already holds a sweep; use --resume to continue "
+                             "it or --name to start another")
+
+    @staticmethod
     def create_or_resume(root: str | Path, name: str, spec: SweepSpec, *,
                          resume: bool) -> tuple[Store, bool]:
         """Open ``root/name`` for ``spec``: create it, or (``resume``) reopen it.
@@ -103,19 +124,10 @@ class Store:
             InputError: the folder exists and ``resume`` is off; it holds a study or
                 something else; a resumed store's columns differ from ``spec``'s.
         """
-        Store.check_name(name)
+        Store.check_target(root, name, resume=resume)
         final = Path(root) / name
         cols = column_types(spec)
         if final.exists():
-            if is_study(final) and not is_sweep_store(final):
-                raise InputError(f"{final} holds a study (janus1 study); choose another "
-                                 "sweep name")
-            if not is_sweep_store(final):
-                raise InputError(f"{final} exists and is not a sweep store; choose another "
-                                 "name")
-            if not resume:
-                raise InputError(f"{final} already holds a sweep; use --resume to continue "
-                                 "it or --name to start another")
             st = Store.open(final)
             if st.columns != cols:
                 raise InputError(f"{final}: the stored sweep has other columns than "

@@ -63,7 +63,7 @@ def run_cmd(file: str, workers: int | None, serial: bool, ray_address: str | Non
     spec = load_sweep(file)
     from ...sweep.store import Store
 
-    Store.check_name(name or spec.name)
+    Store.check_target(out_root, name or spec.name, resume=resume)
     backend = make_backend(serial=serial, workers=workers, ray=ray_address)
     with backend, _progress() as bar:
         summary = run_sweep(spec, backend, out_root=out_root, name=name, resume=resume,
