@@ -244,7 +244,11 @@ def query(path: str | Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]
     st = Store.open(path)
     con = duckdb.connect(":memory:")
     try:
-        con.register("points", st.read())
+        parts = st.parts()
+        if parts:                       # DuckDB reads the parts itself
+            con.read_parquet([str(p) for p in parts], union_by_name=True).create_view("points")
+        else:                           # no part yet: an empty table with the columns
+            con.register("points", st.read())
         try:
             cur = con.execute(sql)
         except duckdb.Error as exc:
