@@ -182,17 +182,27 @@ def pareto_cmd(name: str, x: str, y: str, x_goal: str | None, y_goal: str | None
                    "points_used": f.points_used, "figure": str(fig) if fig else None,
                    "front": [dict(zip(f.columns, r)) for r in f.rows]})
         return
-    from .._common import print_table
-
     from ...sweep.metrics import metric
 
-    show = ["point_id", x, y] + [c for c in f.columns if metric(c) is None and c not in
-                                 ("point_id", "feasible", "design_set", "model_set")]
+    # x, y, then the inputs that differ along the front; point ids shortened
+    inputs = [c for c in f.columns if metric(c) is None and c not in
+              ("point_id", "feasible", "design_set", "model_set")]
+    varying = [c for c in inputs if len({r[f.columns.index(c)] for r in f.rows}) > 1]
+    show = [x, y] + varying + ["point_id"]
     idx = [f.columns.index(c) for c in show]
-    print_table(f"{name}: Pareto front, {x} ({f.x_goal}) vs {y} ({f.y_goal}), "
-                f"{len(f.rows)} of {f.points_used:,} points",
-                show, [[_fmt(r[i])[:12] if c == "point_id" else _fmt(r[i])
-                        for c, i in zip(show, idx)] for r in f.rows])
+    table = [show] + [[_fmt(r[i])[:12] if c == "point_id" else _fmt(r[i])
+                       for c, i in zip(show, idx)] for r in f.rows]
+    widths = [max(len(row[k]) for row in table) for k in range(len(show))]
+    click.echo(f"{name}: Pareto front of {x} ({f.x_goal}) and {y} ({f.y_goal}): "
+               f"{len(f.rows)} of {f.points_used:,} points"
+               + ("" if all_points else " meeting the constraints")
+               + (f" where {where}" if where else ""))
+    same = [c for c in inputs if c not in varying and f.rows]
+    if same:
+        click.echo("same along the front: " + ", ".join(
+            f"{c}={_fmt(f.rows[0][f.columns.index(c)])}" for c in same))
+    for row in table:
+        click.echo("  ".join(v.rjust(w) for v, w in zip(row, widths)).rstrip())
     if fig is not None:
         click.echo(f"figure: {fig}")
 
