@@ -60,8 +60,8 @@ class DesignContext:
     on_chip: tuple[_OnChip, ...]
 
     @staticmethod
-    def of(design: DesignSpec) -> DesignContext:
-        """Precompute for ``design``."""
+    def of(design: DesignSpec, pkg: PackageSpec | None = None) -> DesignContext:
+        """Precompute for ``design`` (``pkg``: its package, when already loaded)."""
         node = design.node_info
         m27 = tuple(design.macro(t) for t in design.tiers)
         on: list[_OnChip] = []
@@ -73,7 +73,8 @@ class DesignContext:
                                   refresh_mw=m.refresh_mw,
                                   retention_spec_us=retention_us(m.cell, node, None)))
         return DesignContext(design=design, device=design.device(), node=node,
-                             pkg=design.package_spec, macros27=m27, on_chip=tuple(on))
+                             pkg=pkg if pkg is not None else design.package_spec, macros27=m27,
+                             on_chip=tuple(on))
 
     def statics(self, tj: float) -> dict[str, float]:
         """``solve_power``'s statics(tj): leakage and refresh per on-chip tier, in W."""

@@ -92,6 +92,7 @@ class Evaluator:
         self._design_data: dict[str, dict[str, Any]] = {}
         self._accuracy: dict[tuple[str, str], Any] = {}
         self._works: dict[tuple[Any, ...], Any] = {}
+        self._pkgs: dict[str, Any] = {}
         self._ckpt: Any = None
         self.cons = [(c.metric, c.min, c.max, c.equals) for c in spec.constraints]
 
@@ -122,7 +123,10 @@ class Evaluator:
             data = self._design_data[ref] = _design_data(ref, [], "sweep", "design")
         where = f"design {ref}" + (f" with {'; '.join(overrides)}" if overrides else "")
         design = from_dict(DesignSpec, apply_overrides(data, list(overrides)), source=where)
-        return DesignContext.of(design)
+        pkg = self._pkgs.get(design.package)
+        if pkg is None:
+            pkg = self._pkgs[design.package] = design.package_spec
+        return DesignContext.of(design, pkg)
 
     def model(self, ref: str, overrides: tuple[str, ...]) -> Any:
         """The ModelSpec of a model with overrides (cached)."""
