@@ -99,6 +99,7 @@ def test_existing_store_is_refused_and_resume_skips(tmp_path: Path, write_sweep:
     assert s["points_evaluated"] == 0 and s["points_skipped"] == 18 and s["points_stored"] == 18
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume(tmp_path: Path, write_sweep: Any) -> None:
     """Kill the main process once a part is stored; workers exit; resume completes the
     grid with no point missing or stored twice."""
