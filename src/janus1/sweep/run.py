@@ -108,6 +108,11 @@ class _Writer:
         self.last = time.monotonic()
 
 
+def _chunk_size(chunk: int, points: int, workers: int) -> int:
+    """``chunk``, or smaller so that a small sweep still gives every worker two chunks."""
+    return max(1, min(chunk, -(-points // (2 * max(1, workers)))))
+
+
 def _chunks(values: Iterable[tuple[Any, ...]], size: int) -> Iterator[Chunk]:
     batch: list[tuple[Any, ...]] = []
     for v in values:
@@ -159,7 +164,8 @@ def run_sweep(spec: SweepSpec, backend: Backend, *, out_root: str | Path = "resu
 
         writer = _Writer(store, part_rows, part_seconds, progress, max(0, total - len(done)))
         try:
-            for r in backend.map(spec, _chunks(fresh(), spec.chunk)):
+            size = _chunk_size(spec.chunk, max(0, total - len(done)), backend.workers)
+            for r in backend.map(spec, _chunks(fresh(), size)):
                 writer.add(r)
         finally:
             writer.flush()
@@ -229,7 +235,8 @@ def _optuna(spec: SweepSpec, backend: Backend, store: Store, ids: PointIds, writ
                 skipped += 1
                 continue
             todo.setdefault(pid, v)
-        for r in backend.map(spec, _chunks(todo.values(), spec.chunk)):
+        size = _chunk_size(spec.chunk, len(todo), backend.workers)
+        for r in backend.map(spec, _chunks(todo.values(), size)):
             known.update(_told_values(spec, writer.add(r)))
         for t, pid in zip(trials, pids):
             told = known.get(pid)
