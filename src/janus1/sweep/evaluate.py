@@ -29,6 +29,8 @@ __all__ = ["Chunk", "ChunkResult", "evaluate_chunk", "evaluator_for", "Evaluator
            "INPUT_COLUMNS", "TAIL_COLUMNS", "VOLATILE_COLUMNS"]
 
 
+_CACHE_MAX = 4096          # designs (and workloads) kept per worker
+
 _PRECISION_SCHEME = {"fp32": "none", "fp16": "fp16", "int8": "int8", "int4": "int4"}
 
 
@@ -107,6 +109,8 @@ class Evaluator:
                 hit = self._build_design(ref, overrides)
             except Janus1Error as exc:
                 hit = exc
+            if len(self._designs) >= _CACHE_MAX:   # grid order keeps a design's points together
+                self._designs.clear()
             self._designs[key] = hit
         if isinstance(hit, Exception):
             raise hit
@@ -281,6 +285,8 @@ class Evaluator:
                                               kv_precision=p.kv_precision))
             except Janus1Error as exc:
                 hit = exc
+            if len(self._works) >= _CACHE_MAX:
+                self._works.clear()
             self._works[key] = hit
         if isinstance(hit, Exception):
             raise hit
