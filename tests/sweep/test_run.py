@@ -318,6 +318,10 @@ def test_study_section(tmp_path: Path) -> None:
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "A grid of 10,368 points around janus-1" in md
     assert "Seed 001's configuration" in md
+    claims = json.loads((out / "claims.json").read_text(encoding="utf-8"))
+    (c,) = [c for c in claims if c["section"] == "sweep"]
+    assert c["seed"] == "001" and c["verdict"] in ("holds", "partly", "refuted")
+    assert "edram" in c["measured"] and "mram" in c["measured"]
     store = out / "sweep" / "store"
     assert read_table(store).num_rows == 10368
     assert (out / "sweep" / "figures" / "scatter-matrix.png").is_file()

@@ -9,8 +9,10 @@ seed's own configuration sits. Needs no options.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...report import write_csv, write_json
-from .._core import Section, SectionOutput, StudyContext
+from .._core import Claim, Section, SectionOutput, StudyContext
 
 __all__ = ["SECTION"]
 
@@ -98,11 +100,54 @@ def run(ctx: StudyContext) -> SectionOutput:
                f"tokens/s, {p0:.2f} W, Tj {j0:.0f} °C ({'feasible' if feas0 else 'infeasible'}); "
                f"{better:,} feasible points at the same context dominate it in area and "
                "tokens per joule."]
+    claims: list[Claim] = []
+    techs = _tech_at_seed(query, store)
+    if len(techs) == 3:
+        claim, rows = _tech_claim(techs)
+        claims.append(claim)
+        md += ["", "The second tier's technology at the seed's point (everything else as "
+               "janus-1):", "", "| T2 | tokens/s | power W | tokens/J | mm² | Tj °C |",
+               "|---|---|---|---|---|---|"]
+        md += rows
+        md += ["", _TECH_RULE]
     md += [""] + [f"![{p.stem}]({ctx.rel(fig_dir / p.name)})" for p in figs]
-    return SectionOutput(markdown="\n".join(md),
+    return SectionOutput(markdown="\n".join(md), claims=claims,
                          resolved={"sweep": "examples/sweeps/janus-1.toml",
                                    "points": s.points_total, "workers": s.workers,
                                    "seconds": round(s.seconds, 2)})
+
+
+_TECH_RULE = ("Verdict rule for seed 001's \"eDRAM selected for optimal power-latency "
+              "trade-off\" (T2): **refuted** if another technology at the seed's point has "
+              "both more tokens/s and less power; **holds** if none does and eDRAM also has "
+              "the most tokens per joule; **partly** if eDRAM is on the power/speed front "
+              "but another technology gives more tokens per joule.")
+
+
+def _tech_at_seed(query: Any, store: Any) -> dict[str, tuple[float, ...]]:
+    """t2_tech -> (tokens/s, power W, tokens/J, mm², Tj) at the seed's other values."""
+    where = " AND ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}"
+                         for k, v in _SEED_POINT.items() if k != "t2_tech")
+    _, rows = query(store, "SELECT t2_tech, tokens_per_s, power_w, tokens_per_joule, area_mm2, "
+                           f"junction_c FROM points WHERE error IS NULL AND {where}")
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def _tech_claim(techs: dict[str, tuple[float, ...]]) -> tuple[Claim, list[str]]:
+    e = techs["edram"]
+    dominated = any(v[0] > e[0] and v[1] < e[1] for k, v in techs.items() if k != "edram")
+    best_tpj = max(techs, key=lambda k: techs[k][2])
+    verdict = "refuted" if dominated else "holds" if best_tpj == "edram" else "partly"
+    rows = [f"| {k} | {v[0]:.2f} | {v[1]:.2f} | {v[2]:.3f} | {v[3]:.1f} | {v[4]:.0f} |"
+            for k, v in sorted(techs.items())]
+    meas = "; ".join(f"{k} {v[0]:.2f} tok/s at {v[1]:.2f} W ({v[2]:.2f} tok/J)"
+                     for k, v in sorted(techs.items()))
+    note = ("eDRAM is " + ("dominated" if dominated else "on the power/speed front")
+            + f"; the most tokens per joule: {best_tpj} (SRAM as itrs-lstp cells, "
+            "STT-MRAM with its sense time; Llama-2-7B INT4 at 4096 tokens)")
+    return Claim(seed="001", claim="eDRAM chosen for the optimal power-latency trade-off "
+                 "(224 MB T2)", claimed="eDRAM optimal", measured=meas, verdict=verdict,
+                 note=note), rows
 
 
 SECTION = Section(name="sweep", title="Design-space sweep around janus-1", order=60, run=run,
