@@ -14,7 +14,11 @@ Prints, in order:
    defaults: loopback, no usage statistics, no dashboard), start-up excluded.
 
 Run: ``python benchmarks/bench_sweep.py [--workers N] [--no-ray]``. The machine's load
-average is printed: on a shared machine the figures are lower than on an idle one.
+average is printed: on a shared machine the figures are lower than on an idle one, which
+is why the pool's CPU time is printed too. Ray binds to loopback here but still probes
+8.8.8.8:53 to find its address (Ray 2.60); to keep it off the network entirely, run as
+root inside a loopback-only namespace:
+``unshare -n sh -c 'ip link set lo up && python benchmarks/bench_sweep.py'``.
 """
 
 from __future__ import annotations
