@@ -107,9 +107,13 @@ def test_sigkill_then_resume(tmp_path: Path, write_sweep: Any) -> None:
         'values = [4, 8, 16]', 'values = [2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32]').replace(
         'values = ["3nm", "7nm", "1nm"]', 'values = ["3nm", "5nm", "7nm", "16nm", "28nm"]').replace(
         'values = [512, 4096]', 'values = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768]')
+    text += ('\n[[axis]]\nfield = "design.tiers.T1 SRAM.capacity"\n'
+             'values = ["4MiB", "8MiB", "16MiB", "32MiB", "64MiB"]\n'
+             '\n[[axis]]\nfield = "precision"\nvalues = ["int4", "int8"]\n')
     f = write_sweep(text)
     spec = load_sweep(f)
-    assert spec.grid_size == 480 * 1
+    n = spec.grid_size
+    assert n == 12 * 5 * 8 * 5 * 2     # long enough to be killed half-way on a fast machine
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "janus1", "sweep", str(f), "--workers", "2",
                              "--out", str(tmp_path), "--part-rows", "40", "--no-figures"],
@@ -138,20 +142,20 @@ def test_sigkill_then_resume(tmp_path: Path, write_sweep: Any) -> None:
         time.sleep(0.1)
     assert not any(_alive(c) for c in children), "workers outlived the main process"
     before = read_table(tmp_path / "small").num_rows
-    assert 0 < before < 480
+    assert 0 < before < n
     r = _cli("sweep", str(f), "--workers", "2", "--resume", "--out", str(tmp_path), "--json",
              "--no-figures")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
-    assert s["points_skipped"] == before and s["points_evaluated"] == 480 - before
+    assert s["points_skipped"] == before and s["points_evaluated"] == n - before
     ids = [row["point_id"] for row in stable_rows(tmp_path / "small")]
-    assert len(ids) == len(set(ids)) == 480
+    assert len(ids) == len(set(ids)) == n
     pid = PointIds(spec)
     assert set(ids) == {pid(resolve(spec, v)) for v in grid_points(spec)}
     assert not list(points.glob(".part-*"))      # leftovers of the killed run are gone
     q = _cli("sweep", "query", "small", "SELECT count(*) AS n, count(DISTINCT point_id) AS d "
              "FROM points", "--out", str(tmp_path))
-    assert q.returncode == 0 and q.stdout == "n,d\n480,480\n" and q.stderr == ""
+    assert q.returncode == 0 and q.stdout == f"n,d\n{n},{n}\n" and q.stderr == ""
 
 
 def _children(pid: int) -> list[int]:
