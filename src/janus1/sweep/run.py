@@ -171,7 +171,7 @@ def run_sweep(spec: SweepSpec, backend: Backend, *, out_root: str | Path = "resu
             writer.flush()
     else:
         total = int(spec.search.budget or 0)
-        writer = _Writer(store, part_rows, part_seconds, progress, None)
+        writer = _Writer(store, part_rows, part_seconds, progress, total)
         try:
             skipped = _optuna(spec, backend, store, ids, writer, done)
         finally:
