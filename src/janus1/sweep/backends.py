@@ -205,8 +205,9 @@ class RayBackend(Backend):
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         if workers:
             self.workers = min(self.workers, workers)
-        self._task = ray.remote(num_cpus=1)(_ray_eval)
-        self._actor_cls = ray.remote(num_cpus=1)(_EvalActor)
+        # chunks spread over the nodes (the default packs them onto the driver's node first)
+        self._task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_ray_eval)
+        self._actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_EvalActor)
         self._actors: list[Any] = []
 
     def map(self, spec: SweepSpec, chunks: Iterable[Chunk]) -> Iterator[ChunkResult]:
