@@ -44,6 +44,9 @@ def command(name: str, out_root: str, seed: int, full: bool, only: tuple[str, ..
                          else str(d).lower() if isinstance(d, bool) else d)
                 click.echo(f"        --set {s.name}.{f.name}={shown}  {f.metadata.get('help', '')}")
         return
+    from ...sweep.store import refuse_sweep_store  # a sweep's store is not a study's folder
+
+    refuse_sweep_store(f"{out_root}/{name}")
     cfg: dict[str, dict[str, Any]] = {}
     for item in overrides:
         path, value = parse_override(item)

@@ -1,0 +1,209 @@
+""":func:`janus1.design.ppa` for many points of one design, without re-loading anything.
+
+``ppa`` re-reads the package preset (TOML) twice per call and models every memory
+macro again at each step of the junction-temperature loop; that is most of its cost
+(profiled: 0.8 ms of 0.85 ms per call). A sweep evaluates the same design at many
+workloads, so :class:`DesignContext` computes the temperature-independent parts once
+per design: the device view, the package, the macros at 27 °C (area, read energy,
+warnings), each on-chip tier's leakage at 300 K and refresh at the specified retention.
+At a junction temperature Tj the leakage is ``leakage(300 K) x
+leakage_temperature_factor(Tj)``, exactly the product ``macro`` forms (its factor at
+300 K is 1.0, checked on import), and the refresh equals the stored one whenever the
+retention at Tj equals the specified retention (below the cell's specified temperature);
+above it the real :func:`janus1.tech.memory.macro` is called.
+
+:func:`fast_ppa` then follows ``ppa`` statement by statement, so its result is the same
+:class:`PPAResult`, float for float (tests/sweep/test_fastppa.py checks equality on
+sampled points); the per-point cost is the workload analysis plus about 60 µs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..design.ppa import _TPU_NODE_PITCH_NM2, PPAResult, edram_area_bounds
+from ..design.spec import DesignSpec, TierSpec
+from ..errors import InputError
+from ..models.spec import ModelSpec
+from ..tech.memory import MacroResult, T0_K, leakage_temperature_factor, retention_us
+from ..tech.nodes import NodeInfo
+from ..tech.thermal import JunctionSolution, PackageSpec, solve_junction
+from ..tech.tile import mac_energy_pj
+from ..workload.analysis import Analysis
+from ..workload.device import DeviceSpec
+
+__all__ = ["DesignContext", "fast_ppa"]
+
+# macro(temperature_c=None) evaluates leakage at T0_K - 273.15 °C; the product below is
+# exact only if that factor is exactly 1.0.
+_EXACT = leakage_temperature_factor(T0_K - 273.15) == 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _OnChip:
+    tier: TierSpec
+    cell: str                      # the resolved cell (the tier's, or its technology's default)
+    leak_300k_mw: float            # leakage at 300 K (factor 1.0)
+    refresh_mw: float              # refresh at the specified retention
+    retention_spec_us: float
+
+
+@dataclass(frozen=True, slots=True)
+class DesignContext:
+    """The parts of ``ppa`` that depend on the design only."""
+
+    design: DesignSpec
+    device: DeviceSpec
+    node: NodeInfo
+    pkg: PackageSpec
+    macros27: tuple[MacroResult | None, ...]
+    on_chip: tuple[_OnChip, ...]
+
+    @staticmethod
+    def of(design: DesignSpec, pkg: PackageSpec | None = None) -> DesignContext:
+        """Precompute for ``design`` (``pkg``: its package, when already loaded)."""
+        node = design.node_info
+        m27 = tuple(design.macro(t) for t in design.tiers)
+        on: list[_OnChip] = []
+        for t in design.tiers:
+            if t.on_chip:
+                m = design.macro(t, temperature_c=None)  # type: ignore[arg-type]
+                assert m is not None and m.cell is not None
+                on.append(_OnChip(tier=t, cell=m.cell, leak_300k_mw=m.leakage_mw,
+                                  refresh_mw=m.refresh_mw,
+                                  retention_spec_us=retention_us(m.cell, node, None)))
+        return DesignContext(design=design, device=design.device(), node=node,
+                             pkg=pkg if pkg is not None else design.package_spec, macros27=m27,
+                             on_chip=tuple(on))
+
+    def statics(self, tj: float) -> dict[str, float]:
+        """``solve_power``'s statics(tj): leakage and refresh per on-chip tier, in W."""
+        out: dict[str, float] = {}
+        f_t = leakage_temperature_factor(tj) if _EXACT else 0.0
+        for oc in self.on_chip:
+            t = oc.tier
+            if not _EXACT or retention_us(oc.cell, self.node, tj) != oc.retention_spec_us:
+                m = self.design.macro(t, temperature_c=tj)
+                assert m is not None
+                leak, refresh = m.leakage_mw, m.refresh_mw
+            else:
+                leak, refresh = oc.leak_300k_mw * f_t, oc.refresh_mw
+            out[f"{t.name} leakage"] = leak * 1e-3
+            if refresh:
+                out[f"{t.name} refresh"] = refresh * 1e-3
+        return out
+
+
+def _solve_power(dc: DesignContext, dyn: dict[str, float], static_fixed: dict[str, float],
+                 warnings: list[str]) -> tuple[dict[str, float], JunctionSolution]:
+    """``janus1.design.ppa.solve_power`` on a :class:`DesignContext`."""
+    design = dc.design
+    fixed = sum(dyn.values()) + sum(static_fixed.values())
+    pkg = dc.pkg
+    sol = solve_junction(lambda tj: fixed + sum(dc.statics(tj).values()), design.ambient_c, pkg)
+    power = {**dyn, **static_fixed, **dc.statics(min(sol.junction_c, 250.0))}
+    if sol.runaway:
+        warnings.append(f"thermal runaway: no junction temperature below 250 °C balances "
+                        f"leakage in package {pkg.name} at {design.ambient_c:g} °C ambient")
+    elif sol.junction_c > pkg.tj_max_c:
+        warnings.append(f"junction {sol.junction_c:.0f} °C exceeds the {pkg.tj_max_c:.0f} °C "
+                        f"limit in package {pkg.name}")
+    return power, sol
+
+
+def fast_ppa(dc: DesignContext, spec: ModelSpec, an: Analysis, *, context: int,
+             precision: str) -> PPAResult:
+    """``ppa(dc.design, spec, context=..., precision=..., kv_precision=..., batch=...)``
+    given ``an``, the analysis ``ppa`` would make (same spec, context, batch, precisions,
+    device ``dc.device``)."""
+    design = dc.design
+    sec = an.decode.seconds
+    if not sec:
+        raise InputError("the roofline gave no decode time")
+    tokens_per_s = an.decode.tokens / sec
+    node = dc.node
+    warnings: list[str] = []
+
+    # ---- area ----
+    fp16 = "fp16" in design.compute.precisions or "bf16" in design.compute.precisions
+    pe_um2 = design.compute.pe_area_um2_28nm * node.logic_pitch_nm2 / _TPU_NODE_PITCH_NM2
+    if fp16:
+        pe_um2 *= design.compute.fp16_area_factor
+    area: dict[str, float] = {"compute": design.compute.macs * pe_um2 * 1e-6}
+    for t, m in zip(design.tiers, dc.macros27):
+        if m is None:
+            area[f"{t.name} PHY"] = t.phy_area_mm2
+        else:
+            area[t.name] = m.area_mm2
+            for w in m.warnings:
+                if w not in warnings:
+                    warnings.append(w)
+    if design.other_area_mm2:
+        area["other"] = design.other_area_mm2
+    total_area = sum(area.values())
+
+    # ---- traffic per token ----
+    tier_bytes = {u.name: float(u.used_bytes) for u in an.tiers}
+    scale = an.decode.bytes_per_token / max(1.0, sum(tier_bytes.values()))
+    tier_bytes = {k: v * scale for k, v in tier_bytes.items()}
+
+    # ---- power ----
+    dyn: dict[str, float] = {}
+    static_fixed: dict[str, float] = {}
+    macs_per_token = an.decode.flops_per_token / 2.0
+    compute_prec = precision if precision in ("int8", "int4", "fp16", "bf16") else "fp16"
+    dyn["compute"] = macs_per_token * tokens_per_s * mac_energy_pj(compute_prec, node) * 1e-12
+    read_pj_per_byte: dict[str, float] = {}
+    for t, m in zip(design.tiers, dc.macros27):
+        b = tier_bytes.get(t.name, 0.0)
+        if t.on_chip:
+            assert m is not None
+            read_pj_per_byte[t.name] = m.read_energy_pj / t.block_bytes
+        else:
+            read_pj_per_byte[t.name] = (t.energy_pj_per_bit or 0.0) * 8
+            static_fixed[f"{t.name} PHY"] = t.phy_power_w
+        dyn[f"{t.name} dynamic"] = b * tokens_per_s * read_pj_per_byte[t.name] * 1e-12
+    if design.other_power_w:
+        static_fixed["other"] = design.other_power_w
+
+    power, sol = _solve_power(dc, dyn, static_fixed, warnings)
+    total_power = sum(power.values())
+    pkg = dc.pkg
+
+    # ---- feasibility checks ----
+    edram_bytes = sum(t.capacity_bytes for t in design.tiers if t.tech == "edram")
+    bounds = edram_area_bounds(edram_bytes) if edram_bytes else {}
+    cl = design.claims
+    if cl.area_mm2 is not None:
+        if total_area > cl.area_mm2:
+            warnings.append(f"claimed area {cl.area_mm2:g} mm² is below the modelled "
+                            f"{total_area:.1f} mm²")
+        if bounds:
+            other = total_area - sum(area[t.name] for t in design.tiers
+                                     if t.tech == "edram")
+            for key, label in (("intel22_mib", "Intel 22 nm macro density 17.5 Mb/mm² "
+                                               "(Mb = 2^20 bits)"),
+                               ("ibm14_cell_only", "IBM 14 nm cell area alone")):
+                need = bounds[key] + other
+                if need > cl.area_mm2:
+                    warnings.append(f"{edram_bytes / 2**20:.0f} MiB eDRAM at {label} needs "
+                                    f"{bounds[key]:.1f} mm²; with the rest of the die "
+                                    f"{need:.1f} mm² > claimed {cl.area_mm2:g} mm²")
+    if an.fits is False:
+        warnings.append(f"{spec.name} at {precision} does not fit the on-chip tiers: "
+                        f"{an.spill_bytes / 2**30:.2f} GiB spill to "
+                        f"{design.tiers[-1].name}" if an.spill_bytes else
+                        f"{spec.name} does not fit the design's memory")
+    tops = {p: v / 1e12 for p, v in dc.device.peak_ops_per_s.items()}
+    mem_w = sum(v for k, v in power.items() if k != "compute")
+    bits_per_s = an.decode.bytes_per_token * tokens_per_s * 8
+    return PPAResult(
+        design=design.name, model=spec.name, context=context, precision=precision,
+        area_mm2=total_area, power_w=total_power, area_breakdown_mm2=area,
+        power_breakdown_w=power, tops=tops, tokens_per_s=tokens_per_s,
+        joules_per_token=total_power / tokens_per_s, seconds_per_token=sec / an.decode.tokens,
+        bytes_per_token=an.decode.bytes_per_token, tier_bytes_per_token=tier_bytes,
+        junction_c=sol.junction_c, thermal_margin_c=sol.margin_c(pkg),
+        ambient_c=design.ambient_c, package=pkg.name, runaway=sol.runaway, fits=an.fits,
+        memory_pj_per_bit=mem_w / bits_per_s * 1e12 if bits_per_s else 0.0,
+        edram_bounds_mm2=bounds, warnings=warnings)
