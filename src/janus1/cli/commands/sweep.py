@@ -63,6 +63,8 @@ def run_cmd(file: str, workers: int | None, serial: bool, ray_address: str | Non
     spec = load_sweep(file)
     from ...sweep.store import Store
 
+    if name is not None:
+        Store.check_name(name)  # '' is not a name (it would mean the results folder itself)
     Store.check_target(out_root, name or spec.name, resume=resume)
     backend = make_backend(serial=serial, workers=workers, ray=ray_address)
     with backend, _progress() as bar:
