@@ -159,69 +159,66 @@ def describe_figure(fig: Any) -> dict[str, Any]:
     return {"dpi": DPI, "axes": axes}
 
 
+def _tick_owners(fig: Any) -> dict[int, tuple[Any, str, bool]]:
+    """id(tick label) -> (axes, "x" or "y", drawn): a label outside its axis's view
+    interval, or switched off, is not drawn (and has no ``axes`` set)."""
+    owners: dict[int, tuple[Any, str, bool]] = {}
+    for ax in fig.get_axes():
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            lo, hi = sorted(axis.get_view_interval())
+            eps = 1e-9 * abs(hi - lo)
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                inside = lo - eps <= tick.get_loc() <= hi + eps
+                owners[id(tick.label1)] = (ax, name, bool(inside and tick.label1.get_visible()))
+                owners[id(tick.label2)] = (ax, name, bool(inside and tick.label2.get_visible()))
+    return owners
+
+
 def _extents(fig: Any, renderer: Any) -> list[tuple[str, Any, Any]]:
-    """(description, text or legend artist, display bbox) of every visible text unit."""
+    """(description, text or legend artist, display bbox) of every drawn text unit."""
     from matplotlib.legend import Legend
     from matplotlib.text import Text
 
     units: list[tuple[str, Any, Any]] = []
     legends = [a for a in fig.findobj(Legend)]
     in_legend = {id(t) for lg in legends for t in lg.findobj(Text)}
+    owners = _tick_owners(fig)
     for t in fig.findobj(Text):
         if id(t) in in_legend or not t.get_visible() or not t.get_text().strip():
             continue
         ax = t.axes
-        # tick labels outside the view limits are not drawn
+        if id(t) in owners:
+            ax, _name, drawn = owners[id(t)]
+            if not drawn:
+                continue
         bb = t.get_window_extent(renderer)
         if bb.width <= 0 or bb.height <= 0:
             continue
-        if ax is not None and t in ax.xaxis.get_ticklabels() + ax.yaxis.get_ticklabels():
-            if not _tick_drawn(t, ax):
-                continue
-        units.append((repr(t.get_text()[:40]), t, bb))
+        where = f" in {ax.get_title()[:30]!r}" if ax is not None else ""
+        units.append((repr(t.get_text()[:40]) + where, t, bb))
     for lg in legends:
         if lg.get_visible():
             units.append(("legend", lg, lg.get_window_extent(renderer)))
     return units
 
 
-def _tick_drawn(t: Any, ax: Any) -> bool:
-    """Whether a tick label lies inside its axis's view interval (others are not drawn)."""
-    for axis in (ax.xaxis, ax.yaxis):
-        for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-            if t is tick.label1 or t is tick.label2:
-                lo, hi = sorted(axis.get_view_interval())
-                v = tick.get_loc()
-                return (tick.label1On if t is tick.label1 else tick.label2On) and \
-                    lo - 1e-9 * abs(hi - lo) <= v <= hi + 1e-9 * abs(hi - lo)
-    return True
-
-
 def _overlap(a: Any, b: Any, tol: float = 0.5) -> bool:
     return (min(a.x1, b.x1) - max(a.x0, b.x0) > tol) and (min(a.y1, b.y1) - max(a.y0, b.y0) > tol)
 
 
-def _related(a: Any, b: Any) -> bool:
-    """Pairs that may legitimately touch: an annotation's text and its own arrow never
-    appear here, but a tick label of x and one of y meet at the axes' corner."""
-    from matplotlib.text import Annotation
-
-    ax_a, ax_b = getattr(a, "axes", None), getattr(b, "axes", None)
-    if ax_a is None or ax_a is not ax_b or isinstance(a, Annotation) or isinstance(b, Annotation):
-        return False
-    xt = ax_a.xaxis.get_ticklabels(minor=False) + ax_a.xaxis.get_ticklabels(minor=True)
-    yt = ax_a.yaxis.get_ticklabels(minor=False) + ax_a.yaxis.get_ticklabels(minor=True)
-    return (a in xt and b in yt) or (a in yt and b in xt)
-
-
 def _text_overlaps(fig: Any, renderer: Any) -> list[tuple[Any, Any, str]]:
     units = _extents(fig, renderer)
+    owners = _tick_owners(fig)
     out = []
     for i in range(len(units)):
         for j in range(i + 1, len(units)):
             (na, a, ba), (nb, b, bb) = units[i], units[j]
-            if _overlap(ba, bb) and not _related(a, b):
-                out.append((a, b, f"{na} overlaps {nb}"))
+            if not _overlap(ba, bb):
+                continue
+            oa, ob = owners.get(id(a)), owners.get(id(b))
+            if oa and ob and oa[0] is ob[0] and oa[1] != ob[1]:
+                continue  # an x and a y tick label of one axes meet at its corner
+            out.append((a, b, f"{na} overlaps {nb}"))
     return out
 
 
@@ -275,6 +272,11 @@ def _covered(bb: Any, pts: Any) -> int:
                 (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)).sum())
 
 
+def _outside(ann: Any, renderer: Any) -> bool:
+    bb, axbb = ann.get_window_extent(renderer), ann.axes.get_window_extent(renderer)
+    return not (bb.x0 >= axbb.x0 and bb.x1 <= axbb.x1 and bb.y0 >= axbb.y0 and bb.y1 <= axbb.y1)
+
+
 def _place_annotations(fig: Any, renderer: Any) -> None:
     """Move offset-point annotations that collide with a text or cover data to the nearest
     spot around their point that is free of both (or, failing that, free of text)."""
@@ -290,7 +292,7 @@ def _place_annotations(fig: Any, renderer: Any) -> None:
     pts = {id(a.axes): _display_points(a.axes) for a in anns}
     for _ in range(2):
         bad = {id(x) for a, b, _m in _text_overlaps(fig, renderer) for x in (a, b)}
-        todo = [a for a in anns if id(a) in bad
+        todo = [a for a in anns if id(a) in bad or _outside(a, renderer)
                 or _covered(a.get_window_extent(renderer), pts[id(a.axes)])]
         if not todo:
             return
