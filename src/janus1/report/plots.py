@@ -51,7 +51,8 @@ def new_figure(width: float = 7.0, height: float = 4.5, *, nrows: int = 1, ncols
     """A fresh (figure, axes) pair on the Agg backend (``axes`` is an array for a grid)."""
     import matplotlib
 
-    matplotlib.use("Agg")
+    if "inline" not in matplotlib.get_backend():  # keep a notebook's inline backend
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(nrows, ncols, figsize=(width, height), dpi=100, **kw)

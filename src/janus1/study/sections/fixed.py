@@ -345,7 +345,7 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-u
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(names, fontsize=7)
     ax.set_xscale("log")
-    ax.set_xlabel("mean KL(float || fixed), nats per token")
+    ax.set_xlabel("mean KL(float || fixed) (nats/token)")
     ax.set_title("stories260K fixed-point error budget")
     return save_figure(fig, ctx.out_dir / "error_budget.png")
 
