@@ -207,19 +207,25 @@ def _overlap(a: Any, b: Any, tol: float = 0.5) -> bool:
     return (min(a.x1, b.x1) - max(a.x0, b.x0) > tol) and (min(a.y1, b.y1) - max(a.y0, b.y0) > tol)
 
 
-def _text_overlaps(fig: Any, renderer: Any) -> list[tuple[Any, Any, str]]:
-    units = _extents(fig, renderer)
+def _text_overlaps(fig: Any, renderer: Any,
+                   units: list[tuple[str, Any, Any]] | None = None) -> list[tuple[Any, Any, str]]:
+    """Pairs of drawn texts whose boxes overlap (vectorised over all pairs)."""
+    import numpy as np
+
+    units = _extents(fig, renderer) if units is None else units
+    if len(units) < 2:
+        return []
     owners = _tick_owners(fig)
+    b = np.array([[u[2].x0, u[2].y0, u[2].x1, u[2].y1] for u in units])
+    w = np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0])
+    h = np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1])
     out = []
-    for i in range(len(units)):
-        for j in range(i + 1, len(units)):
-            (na, a, ba), (nb, b, bb) = units[i], units[j]
-            if not _overlap(ba, bb):
-                continue
-            oa, ob = owners.get(id(a)), owners.get(id(b))
-            if oa and ob and oa[0] is ob[0] and oa[1] != ob[1]:
-                continue  # an x and a y tick label of one axes meet at its corner
-            out.append((a, b, f"{na} overlaps {nb}"))
+    for i, j in zip(*np.nonzero(np.triu((w > 0.5) & (h > 0.5), k=1))):
+        (na, a, _ba), (nb, bt, _bb) = units[i], units[j]
+        oa, ob = owners.get(id(a)), owners.get(id(bt))
+        if oa and ob and oa[0] is ob[0] and oa[1] != ob[1]:
+            continue  # an x and a y tick label of one axes meet at its corner
+        out.append((a, bt, f"{na} overlaps {nb}"))
     return out
 
 
@@ -291,14 +297,19 @@ def _place_annotations(fig: Any, renderer: Any) -> None:
     anns = [a for a in fig.findobj(Annotation)
             if a.anncoords == "offset points" and a.get_visible() and a.axes is not None]
     pts = {id(a.axes): _display_points(a.axes) for a in anns}
+    if not anns:
+        return
     for _ in range(2):
-        bad = {id(x) for a, b, _m in _text_overlaps(fig, renderer) for x in (a, b)}
+        units = _extents(fig, renderer)
+        bad = {id(x) for a, b, _m in _text_overlaps(fig, renderer, units) for x in (a, b)}
         todo = [a for a in anns if id(a) in bad or _outside(a, renderer)
                 or _covered(a.get_window_extent(renderer), pts[id(a.axes)])]
         if not todo:
             return
+        fixed = [bb for _n, t, bb in units if not isinstance(t, Annotation)]
         for ann in todo:
-            others = [bb for _n, t, bb in _extents(fig, renderer) if t is not ann]
+            # the other texts: fixed ones as measured, annotations where they are now
+            others = fixed + [a.get_window_extent(renderer) for a in anns if a is not ann]
             axbb = ann.axes.get_window_extent(renderer)
             best: tuple[int, tuple[float, float], str, str] | None = None
             for dx, dy in cands:
@@ -385,11 +396,12 @@ def save_figure(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", 
         if problems:
             raise FigureError(f"{p.name}: " + "; ".join(problems))
         meta = json.dumps(describe_figure(fig), sort_keys=True)
+        # the tight box once, in inches (bbox_inches="tight" would draw twice per format)
+        box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.05)
         out = None
         for fmt in formats:
             buf = io.BytesIO()
-            kw: dict[str, Any] = {"format": fmt, "dpi": DPI, "bbox_inches": "tight",
-                                  "pad_inches": 0.05}
+            kw: dict[str, Any] = {"format": fmt, "dpi": DPI, "bbox_inches": box}
             if fmt == "png":
                 kw["metadata"] = {META_KEY: meta, "Software": "janus1 (matplotlib)"}
             elif fmt == "pdf":

@@ -224,7 +224,7 @@ def summary_figure(root: str | Path) -> tuple[Any, list[str]]:
     with matplotlib.rc_context({"font.size": 8, "axes.titlesize": 10, "axes.labelsize": 8,
                                 "xtick.labelsize": 7, "ytick.labelsize": 7,
                                 "legend.fontsize": 7}):
-        fig, axes = new_figure(16, 13, nrows=3, ncols=3)
+        fig, axes = new_figure(14, 11, nrows=3, ncols=3)
         drawn = _draw(axes, root)
     fig.suptitle("janus1 study summary", fontsize=14)
     return fig, drawn
