@@ -285,8 +285,12 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]], lengths: tuple[int, .
                              label=f"{be} {'cache' if cache else 'no cache'} P50")
                 axes[1].plot(x, [r["latency_p95_ms"] for r in rs], ":", alpha=0.6,
                              label=f"{be} {'cache' if cache else 'no cache'} P95")
-    axes[0].set(xlabel="batch (sequences)", ylabel="throughput (tokens/s)", xscale="log",
-                yscale="log", title="throughput")
+    axes[0].set(xlabel="batch (sequences)", ylabel="throughput (tokens/s)", yscale="log",
+                title="throughput")
+    axes[0].set_xscale("log", base=2)
+    shown = sorted({r["batch"] for r in rows})
+    axes[0].set_xticks(shown, [str(b) for b in shown])
+    axes[0].set_xticks([], minor=True)
     axes[1].set(xlabel="sequence length (tokens)", ylabel="latency per step (ms)",
                 yscale="log", title="latency per step, batch 1")
     rs = [r for r in rows if r["backend"] == "numpy" and r["cache"]]
