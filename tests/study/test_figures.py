@@ -167,3 +167,18 @@ def test_fast_sections_figures(tmp_path: Path) -> None:
     assert not problems, problems
     # panels of sections that did not run are switched off, the others drawn
     assert len(read_figure_meta(out / "summary.png")["axes"]) == 5
+
+
+def test_crowded_ticks_are_thinned_or_refused(tmp_path: Path) -> None:
+    # a log axis over less than a decade labels its minor ticks (2x, 3x, ...): they go
+    fig, ax = new_figure(3, 2.5)
+    ax.plot([1, 2, 4, 8], [300, 500, 900, 1500], "o-")
+    ax.set(xscale="log", yscale="log", xlabel="batch (sequences)", ylabel="rate (tokens/s)")
+    save_figure(fig, tmp_path / "minor.png")
+    # thirty wide labels on a 3-inch axis cannot be made to fit, even turned
+    fig, ax = new_figure(3, 2.5)
+    ax.plot(np.arange(30), np.arange(30) * 1e6)
+    ax.set_xticks(np.arange(30), [f"{v:,}" for v in np.arange(30) * 1000001])
+    ax.set(xlabel="x (bytes)", ylabel="y (J)")
+    with pytest.raises(FigureError, match="overlaps .* and \\d+ more"):
+        save_figure(fig, tmp_path / "crowded.png")

@@ -274,6 +274,36 @@ def _move_legend_out(ax: Any) -> None:
               borderaxespad=0.0, fontsize=size, title=title or None, frameon=False)
 
 
+def _thin_ticks(fig: Any, renderer: Any) -> bool:
+    """Tick labels of one axis that collide: first drop that axis's minor labels (a log
+    axis labels 2x, 3x, ... between decades), then turn crowded x labels by 45 degrees.
+    True when anything changed."""
+    from matplotlib.ticker import NullFormatter
+
+    changed = False
+    for _ in range(2):
+        owners = _tick_owners(fig)
+        crowded = {}
+        for a, b, _m in _text_overlaps(fig, renderer):
+            oa, ob = owners.get(id(a)), owners.get(id(b))
+            if oa and ob and oa[0] is ob[0] and oa[1] == ob[1]:
+                crowded[(id(oa[0]), oa[1])] = (oa[0], oa[1])
+        if not crowded:
+            break
+        for ax, name in crowded.values():
+            axis = ax.xaxis if name == "x" else ax.yaxis
+            if any(t.get_visible() and t.get_text() for t in axis.get_ticklabels(minor=True)):
+                axis.set_minor_formatter(NullFormatter())
+            elif name == "x":
+                ax.tick_params(axis="x", labelrotation=45)
+                for t in axis.get_ticklabels():
+                    t.set_ha("right")
+                    t.set_rotation_mode("anchor")
+        changed = True
+        fig.canvas.draw()
+    return changed
+
+
 def _covered(bb: Any, pts: Any) -> int:
     return int(((pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) &
                 (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)).sum())
@@ -383,6 +413,9 @@ def save_figure(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", 
         _layout(fig)
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
+        if _thin_ticks(fig, renderer):
+            _layout(fig)
+            fig.canvas.draw()
         moved = False
         for ax in fig.get_axes():
             if ax.axison and _legend_covers_data(ax, renderer):
@@ -394,7 +427,8 @@ def save_figure(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", 
         _place_annotations(fig, renderer)
         problems = check_figure(fig)
         if problems:
-            raise FigureError(f"{p.name}: " + "; ".join(problems))
+            more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+            raise FigureError(f"{p.name}: " + "; ".join(problems[:5]) + more)
         meta = json.dumps(describe_figure(fig), sort_keys=True)
         # the tight box once, in inches (bbox_inches="tight" would draw twice per format)
         box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.05)
