@@ -351,9 +351,9 @@ def _report(name: str, outputs: list[tuple[Section, SectionOutput, float]],
              f"{'full' if full else 'default'} run. Inputs and versions: `provenance.json`; "
              "times, speeds and memory measured on this machine: `timings.json`.", ""]
     if summary is not None:
+        pdf = summary.with_suffix(".pdf").name
         lines += [f"![summary of the study]({summary.name})", "",
-                  f"Summary figure: `{summary.name}` (300 DPI) and `{summary.with_suffix('.pdf').name}`"
-                  " (vector).", ""]
+                  f"Summary figure: `{summary.name}` (300 DPI) and `{pdf}` (vector).", ""]
     lines += ["## Seed claims at a glance", ""]
     if claims:
         lines += ["| seed | claim | claimed | janus1 | verdict |", "|---|---|---|---|---|"]
