@@ -182,3 +182,16 @@ def test_crowded_ticks_are_thinned_or_refused(tmp_path: Path) -> None:
     ax.set(xlabel="x (bytes)", ylabel="y (J)")
     with pytest.raises(FigureError, match="overlaps .* and \\d+ more"):
         save_figure(fig, tmp_path / "crowded.png")
+
+
+def test_summary_refuses_a_table_it_cannot_read(tmp_path: Path) -> None:
+    from janus1.errors import FormatError
+    from janus1.study.summary import write_summary
+
+    (tmp_path / "kvcache").mkdir()
+    (tmp_path / "kvcache" / "kv_cache.csv").write_text("model,context\nllama,4096\n")
+    with pytest.raises(FormatError, match="kvcache tables"):
+        write_summary(tmp_path)
+    assert not (tmp_path / "summary.png").exists()
+    # nothing but an empty folder: no panel has data, no summary
+    assert write_summary(tmp_path / "kvcache") is None

@@ -135,6 +135,9 @@ def _memory(ax: Any, root: Path) -> None:
                     label=f"{lv}, {ab} B")
     ax.axvline(1.0, color="grey", ls=":")
     ax.set_xscale("log")
+    ratios = sorted({r["capacity_over_footprint"] for r in rows})
+    ax.set_xticks(ratios, [f"{x:.2g}" for x in ratios])
+    ax.set_xticks([], minor=True)
     ax.set_xlabel("on-chip capacity / step footprint (ratio)")
     ax.set_ylabel("hit rate (%)")
     ax.set_title("f  on-chip size sweep")
@@ -225,7 +228,13 @@ def summary_figure(root: str | Path) -> tuple[Any, list[str]]:
                                 "xtick.labelsize": 7, "ytick.labelsize": 7,
                                 "legend.fontsize": 7}):
         fig, axes = new_figure(14, 11, nrows=3, ncols=3)
-        drawn = _draw(axes, root)
+        try:
+            drawn = _draw(axes, root)
+        except FormatError:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+            raise
     fig.suptitle("janus1 study summary", fontsize=14)
     return fig, drawn
 
