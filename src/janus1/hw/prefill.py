@@ -406,7 +406,7 @@ def plot_gantt(run: PrefillRun, ax: Any, *, max_tokens: int | None = None,
                   [f"layer {i}" for i in range(run.n_layers)] + ["head"])
     ax.set_xlim(0, end)
     ax.invert_yaxis()
-    ax.set_xlabel("cycle")
+    ax.set_xlabel("time (cycles)")
     ax.set_title(title or f"prefill {run.mode}: layers x cycles, colour = prompt token "
                           "(solid: MAC engine, hatched: KV write + attention, pale: "
                           "norms/SiLU)", fontsize=8)

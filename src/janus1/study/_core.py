@@ -331,20 +331,30 @@ def run_study(*, name: str = "default", out_root: str | Path = "results", seed: 
             "seconds": time.perf_counter() - t_all,
             "sections": {s.name: {"seconds": t, **o.timings} for s, o, t in outputs},
             "timed_claims": [row(s, c) for s, o, _ in outputs for c in o.claims if c.timed]})
-        atomic_write_text(rd.path / "report.md", _report(name, outputs, claims, seed, full))
+        from .summary import write_summary
+
+        if progress:
+            progress("summary figure", len(chosen), len(chosen))
+        summary = write_summary(rd.path)
+        atomic_write_text(rd.path / "report.md", _report(name, outputs, claims, seed, full,
+                                                         summary))
     return final
 
 
 def _report(name: str, outputs: list[tuple[Section, SectionOutput, float]],
-            claims: list[Claim], seed: int, full: bool) -> str:
+            claims: list[Claim], seed: int, full: bool, summary: Path | None = None) -> str:
     from .. import __version__
     from ..report import git_commit
 
     lines = [f"# janus1 study `{name}`", "",
              f"janus1 {__version__}, commit `{git_commit()}`, seed {seed}, "
              f"{'full' if full else 'default'} run. Inputs and versions: `provenance.json`; "
-             "times, speeds and memory measured on this machine: `timings.json`.", "",
-             "## Seed claims at a glance", ""]
+             "times, speeds and memory measured on this machine: `timings.json`.", ""]
+    if summary is not None:
+        pdf = summary.with_suffix(".pdf").name
+        lines += [f"![summary of the study]({summary.name})", "",
+                  f"Summary figure: `{summary.name}` (300 DPI) and `{pdf}` (vector).", ""]
+    lines += ["## Seed claims at a glance", ""]
     if claims:
         lines += ["| seed | claim | claimed | janus1 | verdict |", "|---|---|---|---|---|"]
         lines += [f"| {c.seed} | {c.claim} | {c.claimed} | {c.measured} | **{c.verdict}**"

@@ -334,13 +334,18 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-u
 
     fig, ax = new_figure()
     names = [r["configuration"] for r in rows]
-    kl = [max(r["kl_mean"], 1e-7) for r in rows]
-    ax.barh(range(len(rows)), kl, color=["C3", "C7"] + ["C0"] * (len(rows) - 2))
+    # a dot per configuration (bars on a log axis would start at an arbitrary floor); a KL
+    # of exactly zero (bit-identical logits) has no place on a log axis and is left out
+    colors = ["C3", "C7"] + ["C0"] * (len(rows) - 2)
+    for i, (r, c) in enumerate(zip(rows, colors)):
+        if r["kl_mean"] > 0:
+            ax.plot([r["kl_mean"]], [i], "o", color=c)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(axis="x", alpha=0.3)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(names, fontsize=7)
-    ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("mean KL(float || fixed), nats per token")
+    ax.set_xlabel("mean KL(float || fixed) (nats/token)")
     ax.set_title("stories260K fixed-point error budget")
     return save_figure(fig, ctx.out_dir / "error_budget.png")
 

@@ -109,15 +109,10 @@ def run(ctx: StudyContext) -> SectionOutput:
 
 
 def _gantt(ctx: StudyContext, prefills: dict, label: str):  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from ...hw.prefill import plot_gantt
-    from ...report.plots import save_figure
+    from ...report.plots import new_figure, save_figure
 
-    fig, axes = plt.subplots(2, 1, figsize=(10, 5.5), dpi=110)
+    fig, axes = new_figure(10, 5.5, nrows=2)
     for ax, eng in zip(axes, ENGINES):
         r = prefills[(label, eng)]
         plot_gantt(r.run, ax, title=f"{label}, {eng} MAC engine: {r.n_tokens} prompt tokens, "

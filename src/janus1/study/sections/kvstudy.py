@@ -3,11 +3,10 @@ measured on this machine, with a roofline verdict from this machine's measured r
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from ...report import atomic_write_bytes, write_csv, write_json
+from ...report import write_csv, write_json
 from .. import Claim, Section, SectionOutput, StudyContext, option
 
 __all__ = ["SECTION", "KvstudyOptions", "TIMED_KEYS"]
@@ -261,12 +260,9 @@ def _claims(get: Any, lengths: tuple[int, ...], batches: tuple[int, ...],
 
 def _figure(ctx: StudyContext, rows: list[dict[str, Any]], lengths: tuple[int, ...],
             batches: tuple[int, ...]):  # type: ignore[no-untyped-def]
-    import matplotlib
+    from ...report.plots import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    fig, axes = new_figure(14, 4, ncols=3)
     backends = sorted({r["backend"] for r in rows})
     for be in backends:
         for n in lengths:
@@ -289,10 +285,14 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]], lengths: tuple[int, .
                              label=f"{be} {'cache' if cache else 'no cache'} P50")
                 axes[1].plot(x, [r["latency_p95_ms"] for r in rs], ":", alpha=0.6,
                              label=f"{be} {'cache' if cache else 'no cache'} P95")
-    axes[0].set(xlabel="batch", ylabel="tokens/s", xscale="log", yscale="log",
+    axes[0].set(xlabel="batch (sequences)", ylabel="throughput (tokens/s)", yscale="log",
                 title="throughput")
-    axes[1].set(xlabel="sequence length (tokens)", ylabel="ms per step", yscale="log",
-                title="latency per step, batch 1")
+    axes[0].set_xscale("log", base=2)
+    shown = sorted({r["batch"] for r in rows})
+    axes[0].set_xticks(shown, [str(b) for b in shown])
+    axes[0].set_xticks([], minor=True)
+    axes[1].set(xlabel="sequence length (tokens)", ylabel="latency per step (ms)",
+                yscale="log", title="latency per step, batch 1")
     rs = [r for r in rows if r["backend"] == "numpy" and r["cache"]]
     axes[2].scatter([r["kv_bytes_formula"] / 1024 for r in rs],
                     [r["kv_bytes_measured"] / 1024 for r in rs], label="KV measured")
@@ -300,17 +300,12 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]], lengths: tuple[int, .
                     [r["peak_mem_bytes"] / 1024 for r in rs], marker="^", label="peak memory")
     m = max(r["peak_mem_bytes"] for r in rs) / 1024
     axes[2].plot([0, m], [0, m], "k:", lw=0.8)
-    axes[2].set(xlabel="KV bytes by formula (KiB)", ylabel="KiB", title="memory (numpy)")
+    axes[2].set(xlabel="KV bytes by formula (KiB)", ylabel="measured (KiB)",
+                title="memory (numpy)")
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = ctx.out_dir / "kvstudy.png"
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return save_figure(fig, ctx.out_dir / "kvstudy.png")
 
 
 SECTION = Section(name="kvstudy", title="KV cache on a real model: seed 003's experiments redone",

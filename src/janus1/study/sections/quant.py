@@ -3,11 +3,10 @@ and seed 001's / seed 003's accuracy claims about INT8 and INT4."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from ...report import atomic_write_bytes, write_csv, write_json
+from ...report import write_csv, write_json
 from .. import Claim, Section, SectionOutput, StudyContext, option
 
 __all__ = ["SECTION"]
@@ -162,32 +161,26 @@ def _claims(d: Any) -> list[Claim]:
 
 
 def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
-    import matplotlib
+    from ...report.plots import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = new_figure(10, 4, ncols=2)
     for ax, target in zip(axes, ("weights", "kv")):
         rs = [r for r in rows if r["target"] == target]
         x = [r["footprint_vs_fp32"] for r in rs]
-        y = [max(r["ppl_delta_pct"], 1e-3) for r in rs]
+        # the change can be negative (rounding noise helps): a symmetric-log axis shows
+        # every value, linear within +-0.01 %, instead of clamping to a floor on a log axis
+        y = [r["ppl_delta_pct"] for r in rs]
         ax.scatter(x, y)
         for r, xi, yi in zip(rs, x, y):
             ax.annotate(r["scheme"], (xi, yi), fontsize=8, xytext=(3, 3),
                         textcoords="offset points")
-        ax.set_yscale("log")
-        ax.set_xlabel("footprint relative to FP32")
-        ax.set_ylabel("perplexity increase (%)")
+        ax.set_yscale("symlog", linthresh=0.01)
+        ax.axhline(0.0, color="grey", lw=0.6)
+        ax.set_xlabel("footprint (fraction of FP32)")
+        ax.set_ylabel("perplexity change (%, symlog)")
         ax.set_title(f"{target} quantization (stories260K, WikiText)")
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = ctx.out_dir / "quant.png"
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return save_figure(fig, ctx.out_dir / "quant.png")
 
 
 SECTION = Section(name="quant",

@@ -132,31 +132,42 @@ def run(ctx: StudyContext) -> SectionOutput:
 def _figure(ctx: StudyContext, devices: list[DeviceSpec],
             results: dict[tuple[str, str, str], Analysis]):  # type: ignore[no-untyped-def]
     import numpy as np
+    from matplotlib.lines import Line2D
 
     from ...report.plots import new_figure, save_figure
 
-    fig, ax = new_figure(7.5, 5)
+    # colour = device, marker = case (model, precision), filled = decode, hollow = prefill:
+    # a legend instead of a text label per point (labels collide where the points crowd)
+    fig, ax = new_figure(9, 5)
     ai = np.logspace(-1, 4, 200)
+    markers = dict(zip(((m, p) for m, _c, p in CASES), "osD^v<>p"))
     for i, dev in enumerate(devices):
         bw = dev.tiers[0].bandwidth_bytes_per_s
         for p, style in (("fp16", "-"), ("int4", ":")):
-            ax.plot(ai, np.minimum(dev.peak(p), ai * bw), style, color=f"C{i}",
-                    label=f"{dev.name} {p} roof")
+            ax.plot(ai, np.minimum(dev.peak(p), ai * bw), style, color=f"C{i}", lw=1.2)
         for (m, p, dname), a in results.items():
             if dname != dev.name:
                 continue
-            for ph, marker in ((a.decode, "o"), (a.prefill, "s")):
-                perf = ph.flops / ph.seconds if ph.seconds else 0
-                ax.plot(ph.arithmetic_intensity, perf, marker, color=f"C{i}", ms=5)
-                if i == 0:
-                    ax.annotate(f"{m} {p} {ph.phase}", (ph.arithmetic_intensity, perf),
-                                fontsize=6, xytext=(3, 3), textcoords="offset points")
+            for ph in (a.decode, a.prefill):
+                if not ph.seconds or ph.arithmetic_intensity <= 0:
+                    continue  # nothing to place on a log axis
+                ax.plot(ph.arithmetic_intensity, ph.flops / ph.seconds, markers[(m, p)],
+                        color=f"C{i}", ms=6, mfc=(f"C{i}" if ph.phase == "decode" else "none"))
+    handles = [Line2D([], [], color=f"C{i}", label=d.name) for i, d in enumerate(devices)]
+    handles += [Line2D([], [], color="k", ls=ls, label=f"{p} roof")
+                for p, ls in (("fp16", "-"), ("int4", ":"))]
+    handles += [Line2D([], [], color="k", ls="none", marker=mk, label=f"{m} {p}")
+                for (m, p), mk in markers.items()]
+    handles += [Line2D([], [], color="k", ls="none", marker="o", label="decode"),
+                Line2D([], [], color="k", ls="none", marker="o", mfc="none", label="prefill")]
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (FLOP/byte)")
-    ax.set_ylabel("attained FLOP/s")
-    ax.set_title("Roofline: decode (o) and prefill (s)")
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_ylabel("attained performance (FLOP/s)")
+    ax.set_title("Roofline: decode (filled) and prefill (hollow)")
+    ax.grid(alpha=0.3, which="major")
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0, frameon=False)
     return save_figure(fig, ctx.out_dir / "roofline.png")
 
 

@@ -137,12 +137,9 @@ def run(ctx: StudyContext) -> SectionOutput:
 
 
 def _figure(ctx: StudyContext, all_rows: list[dict[str, Any]], base: dict[str, Any]) -> str:
-    import matplotlib
+    from ...report.plots import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (a, b) = new_figure(11, 4, ncols=2)
     sizes = sorted({r["access_bytes"] for r in all_rows})
     for ab, ls in zip(sizes, ("-", "--")):
         rows = [r for r in all_rows if r["access_bytes"] == ab]
@@ -151,23 +148,21 @@ def _figure(ctx: StudyContext, all_rows: list[dict[str, Any]], base: dict[str, A
             a.plot(x, [100 * r[f"{lv['name']}_hit_rate"] for r in rows], marker="o", ls=ls,
                    label=f"{lv['name']}, {ab} B accesses")
         for q in ("p50", "p99", "p9999", "max"):
-            b.plot(x, [max(r[q], 1) for r in rows], marker=".", ls=ls, label=f"{q}, {ab} B")
+            pts = [(xi, r[q]) for xi, r in zip(x, rows) if r[q] > 0]  # log axis: > 0 only
+            b.plot([p[0] for p in pts], [p[1] for p in pts], marker=".", ls=ls,
+                   label=f"{q}, {ab} B")
     a.set_xscale("log")
-    a.set_xlabel("on-chip capacity / footprint of one step")
+    a.set_xlabel("on-chip capacity / footprint of one step (ratio)")
     a.set_ylabel("hit rate (%)")
     a.axvline(1.0, ls=":", color="grey")
     a.legend(fontsize=7)
     b.set_xscale("log")
     b.set_yscale("log")
-    b.set_xlabel("on-chip capacity / footprint of one step")
+    b.set_xlabel("on-chip capacity / footprint of one step (ratio)")
     b.set_ylabel("latency (cycles)")
     b.axvline(1.0, ls=":", color="grey")
     b.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    path = ctx.out_dir / "memory_sweep.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return ctx.rel(path)
+    return ctx.rel(save_figure(fig, ctx.out_dir / "memory_sweep.png"))
 
 
 SECTION = Section(name="sim_memory", title="On-chip memory size vs a decode trace (seed 001)",

@@ -204,13 +204,10 @@ def run(ctx: StudyContext) -> SectionOutput:
 
 def _figure(ctx: StudyContext, seed_rows: list[dict[str, Any]],
             real_rows: list[dict[str, Any]], t1: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ...report.plots import new_figure, save_figure
 
     key = f"{t1}_hit_rate"
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a, b) = new_figure(10, 4, ncols=2)
     for rows, label, mk in ((seed_rows, "seed: 65,536 sequential reads", "o"),
                             (real_rows, "LLM decode step", "s")):
         st = [r for r in rows if r["prefetcher"] == "stream"]
@@ -223,17 +220,14 @@ def _figure(ctx: StudyContext, seed_rows: list[dict[str, Any]],
     a.legend(fontsize=8)
     st = [r for r in real_rows if r["prefetcher"] == "stream"]
     for q in ("p50", "p99", "p999", "p9999", "max"):
-        b.plot([r["lookahead"] for r in st], [max(r[q], 1) for r in st], marker=".", label=q)
+        pts = [(r["lookahead"], r[q]) for r in st if r[q] > 0]  # log axis: > 0 only
+        b.plot([p[0] for p in pts], [p[1] for p in pts], marker=".", label=q)
     b.set_yscale("log")
     b.set_xlabel("look-ahead depth (lines)")
     b.set_ylabel("latency (cycles)")
     b.set_title("decode trace: latency percentiles")
     b.legend(fontsize=8)
-    fig.tight_layout()
-    path = ctx.out_dir / "lookahead_sweep.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return ctx.rel(path)
+    return ctx.rel(save_figure(fig, ctx.out_dir / "lookahead_sweep.png"))
 
 
 def _table(rows: list[dict[str, Any]], t1: str) -> list[str]:
