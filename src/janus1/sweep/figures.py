@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .metrics import axis_label
 from .pareto import Front, front
 from .spec import SweepSpec
 from .store import Store
@@ -31,8 +32,8 @@ def pareto_figure(f: Front, path: str | Path, title: str = "") -> Path:
     fx = [r[xi] for r in f.rows]
     fy = [r[yi] for r in f.rows]
     ax.plot(fx, fy, "o-", color="tab:red", ms=4, lw=1.2, label=f"Pareto front ({len(fx)})")
-    ax.set_xlabel(f"{f.x} ({f.x_goal})")
-    ax.set_ylabel(f"{f.y} ({f.y_goal})")
+    ax.set_xlabel(axis_label(f.x, f.x_goal))
+    ax.set_ylabel(axis_label(f.y, f.y_goal))
     if title:
         ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
@@ -66,10 +67,15 @@ def scatter_matrix(store: Store, metrics: list[str], path: str | Path, title: st
             else:
                 ax.scatter(cols[mj][~feas], cols[mi][~feas], s=3, c="0.75")
                 ax.scatter(cols[mj][feas], cols[mi][feas], s=3, c="tab:blue")
+            # labels on the outer row and column only; inner panels share them
             if i == k - 1:
-                ax.set_xlabel(mj, fontsize=8)
+                ax.set_xlabel(axis_label(mj), fontsize=7)
+            else:
+                ax.tick_params(labelbottom=False)
             if j == 0:
-                ax.set_ylabel(mi, fontsize=8)
+                ax.set_ylabel("points (count)" if i == j else axis_label(mi), fontsize=7)
+            else:
+                ax.tick_params(labelleft=False)
             ax.tick_params(labelsize=6)
     if title:
         fig.suptitle(title)

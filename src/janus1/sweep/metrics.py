@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Metric", "EVALUATORS", "METRICS", "metrics_of", "metric"]
+__all__ = ["Metric", "EVALUATORS", "METRICS", "metrics_of", "metric", "axis_label"]
 
 EVALUATORS = ("roofline", "ppa", "ppa_sim", "accuracy")
 
@@ -69,6 +69,28 @@ METRICS: tuple[Metric, ...] = (
     _M("kl_mean", "float", "min", "accuracy", "mean KL(reference || quantized), nats"),
 )
 _BY_NAME = {m.name: m for m in METRICS}
+
+
+# the unit of each numeric metric, for axis labels ("dimensionless" where there is none)
+UNITS = {
+    "tokens_per_s": "tokens/s", "seconds_per_token": "s", "prefill_seconds": "s",
+    "flops_per_token": "FLOP", "bytes_per_token": "B", "arithmetic_intensity": "FLOP/B",
+    "weight_bytes": "B", "kv_bytes": "B", "spill_bytes": "B", "area_mm2": "mm²",
+    "power_w": "W", "joules_per_token": "J/token", "tokens_per_joule": "tokens/J",
+    "junction_c": "°C", "thermal_margin_c": "°C", "memory_pj_per_bit": "pJ/bit",
+    "peak_tops": "TOPS", "sim_tokens_per_s": "tokens/s", "sim_joules_per_token": "J/token",
+    "sim_tokens_per_joule": "tokens/J", "sim_power_w": "W", "sim_junction_c": "°C",
+    "sim_dram_bytes_per_token": "B/token", "sim_latency_p99": "design cycles",
+    "sim_latency_p9999": "design cycles", "ppl": "dimensionless",
+    "ppl_reference": "dimensionless", "ppl_delta_pct": "%", "top1_agreement": "fraction",
+    "kl_mean": "nats",
+}
+
+
+def axis_label(name: str, goal: str | None = None) -> str:
+    """``name`` as an axis label ending with its unit, e.g. ``area_mm2, lower is better (mm²)``."""
+    better = {"min": ", lower is better", "max": ", higher is better"}.get(goal or "", "")
+    return f"{name}{better} ({UNITS.get(name, 'dimensionless')})"
 
 
 def metric(name: str) -> Metric | None:
