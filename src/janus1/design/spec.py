@@ -19,6 +19,7 @@ from typing import Any
 from ..config import apply_overrides, from_dict, load_toml
 from ..errors import ConfigError, InputError
 from ..presets import load_preset, preset_names
+from ..sim.config import REPLACEMENTS
 from ..tech.cells import check_cell
 from ..tech.memory import RETICLE_LIMIT_MM2, MacroResult, macro
 from ..tech.nodes import NodeInfo, parse_node
@@ -81,6 +82,13 @@ class TierSpec:
     energy_pj_per_bit: float | None = None      # offchip only: access energy incl. interface
     phy_area_mm2: float = 0.0          # offchip only: the PHY/controller on the die
     phy_power_w: float = 0.0           # offchip only: PHY static power
+    # What the simulator needs (``ppa --simulate``, :mod:`janus1.design.hierarchy`):
+    ways: int = 16                     # on-chip: associativity as a cache level
+    replacement: str = "lru"           # on-chip: lru | fifo | random | srrip
+    mshrs: int | None = None           # on-chip: outstanding misses (None: DRAM bandwidth-delay product)
+    row_bytes: int = 1024              # eDRAM: bytes of one refreshed row
+    refresh_unit_bytes: int | None = None  # eDRAM: the rows of each such part of a bank refresh in parallel (None: the whole bank)
+    latency_ns: float | None = None    # offchip only: idle load-to-use latency (None: the simulator's default)
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -91,6 +99,19 @@ class TierSpec:
             raise ConfigError(f"tier {self.name}: banks and block_bytes must be positive")
         if self.bandwidth_bytes_per_s is not None and self.bandwidth_bytes_per_s <= 0:
             raise ConfigError(f"tier {self.name}: bandwidth must be positive")
+        if self.ways < 1:
+            raise ConfigError(f"tier {self.name}: ways must be at least 1, not {self.ways}")
+        if self.replacement not in REPLACEMENTS:
+            raise ConfigError(f"tier {self.name}: replacement {self.replacement!r} is not one "
+                              f"of {', '.join(REPLACEMENTS)}")
+        if self.mshrs is not None and self.mshrs < 1:
+            raise ConfigError(f"tier {self.name}: mshrs must be at least 1, not {self.mshrs}")
+        if self.row_bytes <= 0 or (self.refresh_unit_bytes is not None
+                                   and self.refresh_unit_bytes <= 0):
+            raise ConfigError(f"tier {self.name}: row_bytes and refresh_unit_bytes must be "
+                              f"positive")
+        if self.latency_ns is not None and self.latency_ns < 0:
+            raise ConfigError(f"tier {self.name}: latency must be >= 0 ns, not {self.latency_ns}")
         if self.tech == "offchip":
             if self.energy_pj_per_bit is None or self.energy_pj_per_bit <= 0:
                 raise ConfigError(f"tier {self.name}: an offchip tier needs a positive "

@@ -217,11 +217,11 @@ def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
         InputError: a non-positive context, batch or group size; unknown counting.
     """
     if context < 1:
-        raise InputError(f"--context must be at least 1, not {context}")
+        raise InputError(f"context must be at least 1, not {context}")
     if batch < 1:
-        raise InputError(f"--batch must be at least 1, not {batch}")
+        raise InputError(f"batch must be at least 1, not {batch}")
     if group_size is not None and group_size < 1:
-        raise InputError(f"--group-size must be at least 1, not {group_size}")
+        raise InputError(f"group_size must be at least 1, not {group_size}")
     if counting not in COUNTINGS:
         raise InputError(f"counting {counting!r} is not one of {', '.join(COUNTINGS)}")
     wp = parse_precision(precision)

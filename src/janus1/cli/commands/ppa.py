@@ -41,6 +41,8 @@ def command(design: str, model: str, context: int, precision: str, kv_precision:
 
     if not do_simulate and sim_layers is not None:
         raise InputError("--sim-layers needs --simulate")
+    if sim_layers is not None and sim_layers < 1:
+        raise InputError(f"--sim-layers must be a positive integer, not {sim_layers}")
     d = load_design(design, overrides)
     spec = load_spec(model)
     if do_simulate:
@@ -72,10 +74,10 @@ def command(design: str, model: str, context: int, precision: str, kv_precision:
                    + ("not comparable (thermal runaway)" if r.runaway else
                       f"x{jr:.3f} ({jr - 1:+.1%})"))
     if r.simulate is not None:
-        v = r.simulate["vs_roofline"]
+        v = r.simulate.vs_roofline
         click.echo(f"dynamic energy (no temperature dependence): "
-                   f"{v['dynamic_joules_per_token']:.4f} J/token simulated, "
-                   f"{v['roofline_dynamic_joules_per_token']:.4f} J/token roofline")
+                   f"{v.dynamic_joules_per_token:.4f} J/token simulated, "
+                   f"{v.roofline_dynamic_joules_per_token:.4f} J/token roofline")
     for w in r.warnings:
         click.echo(f"warning: {w}", err=True)
 
@@ -100,7 +102,7 @@ def _simulated(d: Any, spec: Any, *, sim_layers: int | None, **kw: Any) -> Any:
 
 def _echo_simulation(r: Any) -> None:
     """The simulated step: scaling, per-level traffic, DRAM, stalls, latency."""
-    s = r.simulate
+    s = r.simulate.to_dict()
     h = s["hierarchy"]
     click.echo(f"simulated: {s['layers_simulated']} of {s['n_layers']} layers (each full "
                f"size) + embedding row, final norm, classifier; traffic, stalls and time "
