@@ -14,7 +14,7 @@ from janus1.cli import cli
 from janus1.design import edram_area_bounds, load_design, ppa
 from janus1.errors import ConfigError, InputError
 from janus1.models import load_spec
-from janus1.workload import load_device
+from janus1.design import load_device
 
 
 def test_presets_load_and_give_a_device() -> None:

@@ -15,7 +15,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def echo_json(obj: Any) -> None:
     """Print ``obj`` as one JSON document on stdout."""
-    from ..report._io import dumps_json
+    from ..report import dumps_json
 
     sys.stdout.write(dumps_json(obj))
 

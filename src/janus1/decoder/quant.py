@@ -76,7 +76,7 @@ def parse_scheme(text: str, *, kv: bool = False) -> QuantScheme:
     Raises:
         ConfigError: unknown kind or option, or an option the kind cannot take.
     """
-    what = "--kv" if kv else "--weights"
+    what = "kv scheme" if kv else "weights scheme"
     parts = [s.strip().lower() for s in str(text).split(":")]
     kind = {"fp32": "none", "float": "none", "f32": "none", "f16": "fp16"}.get(parts[0], parts[0])
     if kind not in _KINDS:

@@ -25,10 +25,11 @@ from ..tech.memory import RETICLE_LIMIT_MM2, MacroResult, macro
 from ..tech.nodes import NodeInfo, parse_node
 from ..tech.thermal import PackageSpec, load_package
 from ..tech.tile import TILE_PRECISIONS, macs_per_pe_cycle
-from ..workload.device import DeviceSpec, MemoryTier
+from ..workload.device import DeviceSpec, MemoryTier, device_presets
+from ..workload.device import load_device as _load_device_spec
 
 __all__ = ["ComputeSpec", "TierSpec", "ClaimsSpec", "DesignSpec", "load_design",
-           "design_presets"]
+           "design_presets", "load_device"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,10 +86,13 @@ class TierSpec:
     # What the simulator needs (``ppa --simulate``, :mod:`janus1.design.hierarchy`):
     ways: int = 16                     # on-chip: associativity as a cache level
     replacement: str = "lru"           # on-chip: lru | fifo | random | srrip
-    mshrs: int | None = None           # on-chip: outstanding misses (None: DRAM bandwidth-delay product)
+    mshrs: int | None = None           # on-chip: outstanding misses (None: the DRAM
+    #                                    bandwidth-delay product in lines)
     row_bytes: int = 1024              # eDRAM: bytes of one refreshed row
-    refresh_unit_bytes: int | None = None  # eDRAM: the rows of each such part of a bank refresh in parallel (None: the whole bank)
-    latency_ns: float | None = None    # offchip only: idle load-to-use latency (None: the simulator's default)
+    refresh_unit_bytes: int | None = None  # eDRAM: the rows of each such part of a bank
+    #                                    refresh in parallel (None: the whole bank)
+    latency_ns: float | None = None    # offchip only: idle load-to-use latency (None: the
+    #                                    simulator's default)
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -265,3 +269,25 @@ def load_design(src: str | Path, overrides: Sequence[str] = ()) -> DesignSpec:
 
 
 
+
+
+def load_device(src: str | Path) -> DeviceSpec:
+    """A roofline device from a device preset or file, or a design preset or file (its
+    :meth:`DesignSpec.device`): what ``janus1 analyze --device`` takes.
+
+    Raises:
+        InputError: unknown name or file.
+        ConfigError: malformed device or design.
+    """
+    s = str(src)
+    p = Path(s)
+    if s.lower() in design_presets():
+        return load_design(s).device()
+    if s.lower() in device_presets():
+        return _load_device_spec(s)
+    if p.suffix == ".toml" and p.exists():
+        data = load_toml(p)
+        if "tiers" in data and "peak_ops_per_s" in data:
+            return _load_device_spec(p)
+        return load_design(p).device()
+    return _load_device_spec(s)

@@ -39,7 +39,7 @@ def command(model: str, context: int, batch: int, precision: str, kv_precision: 
     from ...config import apply_overrides, from_dict, to_dict
     from ...models import ModelSpec, load_spec
     from ...workload.analysis import analyze
-    from ...workload.device import load_device
+    from ...design import load_device
 
     spec = load_spec(model)
     if overrides:

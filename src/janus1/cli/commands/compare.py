@@ -36,7 +36,7 @@ def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvs
     perplexity of both, mean KL divergence, top-1/top-5 agreement, logit MSE."""
     from rich.progress import Progress
 
-    from ...decoder._blas import blas_threads
+    from ...decoder import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import compare
     from ...errors import InputError
@@ -57,11 +57,7 @@ def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvs
            "weights": wscheme if numerics == "float" else None,
            "kv": kvscheme if numerics == "float" else None, **res.to_dict()}
     if numerics == "fixed":
-        try:
-            from ...decoder.fixed_eval import greedy_metrics
-        except ImportError:
-            raise InputError("fixed-point numerics are not available (janus1.decoder.fixed_eval "
-                             "is missing)") from None
+        from ...decoder.fixed_eval import greedy_metrics
         out.update(greedy_metrics(make_decoder(ckpt), make_decoder(ckpt, numerics="fixed"),
                                   steps=greedy_steps, bos_id=tok.bos_id))
     if as_json:

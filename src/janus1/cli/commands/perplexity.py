@@ -53,7 +53,7 @@ def command(model: str, text_path: str, tokenizer: str | None, context: int,
     """
     from rich.progress import Progress
 
-    from ...decoder._blas import blas_threads
+    from ...decoder import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import perplexity
     from ...errors import InputError

@@ -3,11 +3,11 @@ and seed 001's / seed 003's accuracy claims about INT8 and INT4."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from ...report import atomic_write_bytes, write_csv, write_json
+from ...report import write_csv, write_json
 from .. import Claim, Section, SectionOutput, StudyContext
+from ..helpers import save_png
 
 __all__ = ["SECTION"]
 
@@ -22,7 +22,7 @@ FULL_ROWS = (("weights", "int8:g32"), ("weights", "int8:pot"), ("weights", "int4
 
 def run(ctx: StudyContext) -> SectionOutput:
     from ...decoder import FloatDecoder, load_checkpoint
-    from ...decoder._blas import blas_threads
+    from ...decoder import blas_threads
     from ...decoder.evaluate import compare, protocol_text
     from ...decoder.quant import kv_bytes_per_token, parse_scheme, weight_bytes
     from ...models import asset_path
@@ -172,11 +172,7 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-u
         ax.grid(alpha=0.3)
     fig.tight_layout()
     path = ctx.out_dir / "quant.png"
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return save_png(fig, path)
 
 
 SECTION = Section(name="quant",

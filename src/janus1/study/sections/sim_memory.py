@@ -9,7 +9,7 @@ from ...config import to_dict
 from ...report import write_csv, write_json
 from ...sim import load_hierarchy, simulate
 from .. import Section, SectionOutput, StudyContext
-from .sim_prefetch import realistic_trace, result_row, trace_mix
+from ..helpers import realistic_trace, result_row, trace_mix
 
 __all__ = ["SECTION"]
 

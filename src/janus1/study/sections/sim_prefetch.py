@@ -3,86 +3,18 @@ trace and on a realistic LLM decode trace, with tail latencies."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...models import load_spec
 from ...report import write_csv, write_json
-from ...sim import SimResult, load_hierarchy, simulate
-from ...trace import TraceChunk, decode_trace, sequential_trace
+from ...sim import load_hierarchy, simulate
+from ...trace import sequential_trace
 from .. import Claim, Section, SectionOutput, StudyContext
+from ..helpers import realistic_trace, result_row, trace_mix
 
-__all__ = ["SECTION", "result_row", "realistic_trace", "trace_mix", "REALISTIC"]
+__all__ = ["SECTION"]
 
 LOOKAHEADS = (4, 8, 12, 16, 20, 24, 28, 32)  # seed 001: "swept look-ahead depth: 4 -> 32 lines"
 SEED_READS = 65_536                          # seed 001: "65520 hits / 65536 reads"
-# The realistic trace: the seed's model (Llama-2-7B) at the seed's INT4, one decode step
-# at the end of a 4096-token context. Scaled: only the first `layers` layers (each at
-# full size) plus the classifier; every layer of the full model behaves the same way.
-REALISTIC = {"model": "llama-2-7b", "precision": "int4", "layers": 3, "tokens": 1,
-             "access_bytes": 8, "kv_layout": "position-major"}
-
-
-def realistic_trace(cfg: dict[str, Any], full: bool) -> tuple[dict[str, Any], Any]:
-    """The realistic decode trace's parameters and a factory of fresh chunk iterators."""
-    p = {**REALISTIC, **{k: cfg[k] for k in REALISTIC if k in cfg}}
-    if full and "layers" not in cfg:
-        p["layers"] = 8
-    spec = load_spec(p["model"])
-    layers = min(int(p["layers"]), spec.n_layers)
-    tokens = int(p["tokens"])
-    context = int(cfg.get("context", spec.seq_len - tokens))
-    p.update(layers=layers, context=context, tokens=tokens)
-
-    def make(kv_layout: str | None = None) -> Iterator[TraceChunk]:
-        from ...trace import MemoryMap
-
-        mm = MemoryMap(kv_layout=kv_layout or str(p["kv_layout"]))
-        return decode_trace(spec, precision=p["precision"], context=context, tokens=tokens,
-                            n_layers=layers, access_bytes=int(p["access_bytes"]),
-                            memory_map=mm)
-
-    return p, make
-
-
-def trace_mix(chunks: Iterable[TraceChunk]) -> dict[str, int]:
-    """Accesses per region and kind (weights, KV reads, KV writes, activations)."""
-    from ...trace import MemoryMap
-
-    mm = MemoryMap()
-    out = {"weights": 0, "kv_reads": 0, "kv_writes": 0, "activations": 0, "total": 0}
-    for c in chunks:
-        st = c.kind.astype(bool) if c.kind is not None else None
-        w = c.addr < mm.kv_base
-        kv = (c.addr >= mm.kv_base) & (c.addr < mm.act_base)
-        out["weights"] += int(w.sum())
-        if st is not None:
-            out["kv_reads"] += int((kv & ~st).sum())
-            out["kv_writes"] += int((kv & st).sum())
-        else:
-            out["kv_reads"] += int(kv.sum())
-        out["activations"] += int((c.addr >= mm.act_base).sum())
-        out["total"] += len(c)
-    return out
-
-
-def result_row(res: SimResult, **extra: Any) -> dict[str, Any]:
-    """A flat table row from a timed result."""
-    row: dict[str, Any] = dict(extra)
-    for lv in res.levels:
-        row[f"{lv.name}_hit_rate"] = lv.hit_rate
-        row[f"{lv.name}_misses"] = lv.misses
-    row.update({k: res.latency[k] for k in ("p50", "p90", "p99", "p999", "p9999", "max",
-                                            "mean")})
-    p = res.prefetch
-    row.update(pf_issued=p["issued"], pf_useful=p["useful"], pf_late=p["late"],
-               pf_dropped=p["dropped"], pf_accuracy=p["accuracy"], pf_coverage=p["coverage"])
-    row.update(cycles=res.cycles, stall_cycles=res.stall_cycles,
-               dram_bytes=res.memory["bytes_moved"], dram_utilization=res.memory["utilization"],
-               refresh_wait_cycles=sum(lv.refresh_wait_cycles for lv in res.levels))
-    return row
-
-
 def run(ctx: StudyContext) -> SectionOutput:
     cfg = ctx.config
     hname = str(cfg.get("hierarchy", "janus-1"))
