@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..models.spec import ModelSpec
 
 from ..tech.thermal import JunctionSolution, solve_junction
-from ..tech.tile import mac_energy_pj
+from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from .spec import DesignSpec
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     dyn: dict[str, float] = {}
     static_fixed: dict[str, float] = {}
     macs_per_token = an.decode.flops_per_token / 2.0
-    compute_prec = precision if precision in ("int8", "int4", "fp16", "bf16") else "fp16"
+    compute_prec = precision if precision in TILE_PRECISIONS else "fp16"
     dyn["compute"] = macs_per_token * tokens_per_s * mac_energy_pj(compute_prec, node) * 1e-12
     read_pj_per_byte: dict[str, float] = {}
     for t in design.tiers:

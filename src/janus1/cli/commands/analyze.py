@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ...precision import PRECISION_NAMES
 from .._common import echo_json, json_option, print_table, set_option
 
 __all__ = ["command"]
-
-_PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4"]
 
 
 @click.command("analyze")
@@ -17,9 +16,9 @@ _PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4"]
               help="Tokens in the KV cache (decode) / in the prompt (prefill).")
 @click.option("--batch", default=1, show_default=True, type=int, help="Sequences at once.")
 @click.option("--precision", default="fp16", show_default=True,
-              type=click.Choice(_PRECISIONS, case_sensitive=False),
+              type=click.Choice(PRECISION_NAMES, case_sensitive=False),
               help="Weights (and KV unless --kv-precision).")
-@click.option("--kv-precision", default=None, type=click.Choice(_PRECISIONS, case_sensitive=False),
+@click.option("--kv-precision", default=None, type=click.Choice(PRECISION_NAMES, case_sensitive=False),
               help="KV-cache precision (default: --precision).")
 @click.option("--group-size", default=None, type=int,
               help="Quantisation group size: adds an FP16 scale and zero point per group.")

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ...precision import PRECISION_NAMES
 from .._common import echo_json, json_option, print_table, set_option
 
 __all__ = ["command"]
@@ -15,8 +16,11 @@ __all__ = ["command"]
 @click.argument("design")
 @click.option("--model", default="llama-2-7b", show_default=True, help="Model preset or file.")
 @click.option("--context", default=4096, show_default=True, type=int, help="KV-cache tokens.")
-@click.option("--precision", default="int4", show_default=True, help="Weight precision.")
-@click.option("--kv-precision", default=None, help="KV precision (default: --precision).")
+@click.option("--precision", default="int4", show_default=True,
+              type=click.Choice(PRECISION_NAMES, case_sensitive=False), help="Weight precision.")
+@click.option("--kv-precision", default=None,
+              type=click.Choice(PRECISION_NAMES, case_sensitive=False),
+              help="KV precision (default: --precision).")
 @click.option("--simulate", "do_simulate", is_flag=True,
               help="Simulate a decode step through the design's memory hierarchy: its "
                    "time and per-level traffic replace the roofline's time and memory "
