@@ -141,6 +141,18 @@ def test_sections_do_not_import_each_other() -> None:
     assert not bad, "\n".join(bad)
 
 
+def test_relative_imports_stay_inside_janus1() -> None:
+    # a function-level ``from ...x import y`` one dot too many fails only when it runs
+    bad = []
+    for path in MODULES:
+        mod = _module_name(path)
+        depth = len((mod if path.name == "__init__.py" else mod.rpartition(".")[0]).split("."))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level > depth:
+                bad.append(f"{mod}:{node.lineno}")
+    assert not bad, "relative import above janus1: " + ", ".join(bad)
+
+
 def test_the_layer_check_can_fail() -> None:
     # the checker itself: a workload module importing design is caught
     floors = _floors()

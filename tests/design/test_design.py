@@ -106,7 +106,7 @@ def _run_bad(args: list[str]) -> subprocess.CompletedProcess:
     ((60.0, 85.0), 79.0, "holds"),      # the closer value decides
 ])
 def test_claim_verdict_rule_is_uniform(measured, claimed, verdict) -> None:
-    from janus1.study.sections.ppa import VERDICT_RULE, numeric_verdict
+    from janus1.study.helpers import VERDICT_RULE, numeric_verdict
 
     assert numeric_verdict(measured, claimed)[0] == verdict
     assert "10%" in VERDICT_RULE and "30%" in VERDICT_RULE

@@ -8,13 +8,14 @@ the design:
 * level names: the tier names with dashes for spaces (``T1 SRAM`` -> ``T1-SRAM``);
 * capacity, banks, line (= the tier's ``block_bytes``), ``ways``, ``replacement``,
   ``mshrs``: the tier's fields;
-* hit latency and bank occupancy: the tech macro model's access time at the design's
-  node, in cycles of the simulator clock (a bank is busy for one access time, the
-  rule of the design's roofline bandwidth ``banks x block / access time``);
+* hit latency: the tech macro model's access time at the design's node, in cycles of
+  the simulator clock; bank occupancy: the tier's ``bank_busy`` (a pipelined macro's
+  cycle time) or else one access time, the rule of the design's roofline bandwidth
+  ``banks x block / bank occupancy``;
 * eDRAM refresh: the macro model's retention at ``junction_c`` (``None``: the cell's
   specified period, which holds up to its specified temperature), the rows of each
   ``refresh_unit_bytes`` part of a bank (default: the whole bank) of ``row_bytes``
-  refreshed in parallel, one row per access time;
+  refreshed in parallel, one row per bank occupancy;
 * MSHRs, where a tier states none: the DRAM bandwidth-delay product in lines (the
   round trip: every level's lookup, the DRAM latency and one line's transfer);
 * DRAM: the first off-chip tier's bandwidth and ``latency_ns``.
@@ -150,12 +151,14 @@ def design_hierarchy(design: DesignSpec, *, junction_c: float | None = None) -> 
             notes.append(f"{t.name}: {t.capacity_bytes} B rounded down to {size} B "
                          f"(whole sets of {ways} x {line} B)")
         lat = cycles(m.latency_ns, clock)
+        busy_ns = design.bank_busy_ns(t)
         lv: dict[str, Any] = {
             "name": level_name(t.name), "size_bytes": size, "ways": ways, "line_bytes": line,
             "replacement": t.replacement, "hit_latency_cycles": lat, "banks": t.banks,
-            "bank_busy_cycles": lat,
+            "bank_busy_cycles": cycles(busy_ns, clock),
             "source": f"design {design.name} tier {t.name} ({t.source or design.source}); "
-                      f"latency: tech macro model {m.latency_ns:.3f} ns at {design.node}",
+                      f"latency: tech macro model {m.latency_ns:.3f} ns at {design.node}; "
+                      f"bank busy {busy_ns:.3g} ns",
         }
         if t.mshrs is not None:
             lv["mshrs"] = t.mshrs
@@ -168,20 +171,20 @@ def design_hierarchy(design: DesignSpec, *, junction_c: float | None = None) -> 
             unit = min(bank, t.refresh_unit_bytes or bank)
             rows = max(1.0, unit / t.row_bytes)
             interval = m.retention_us * 1e3 / rows
-            if m.latency_ns >= interval:
+            if busy_ns >= interval:
                 at = "its specified temperature" if junction_c is None else \
                     f"Tj {junction_c:.0f} °C"
                 raise ConfigError(
                     f"tier {t.name}: at {at} the retention is {m.retention_us:.3g} µs; "
-                    f"refreshing {rows:.0f} rows one per {m.latency_ns:.1f} ns does not "
+                    f"refreshing {rows:.0f} rows one per {busy_ns:.2f} ns does not "
                     f"fit in it")
             lv["refresh_interval_ns"] = interval
-            lv["refresh_busy_ns"] = m.latency_ns
+            lv["refresh_busy_ns"] = busy_ns
             at = ("the specified period" if junction_c is None else
                   f"Tj {junction_c:.1f} °C")
             notes.append(f"{t.name} refresh: retention {m.retention_us:.4g} µs ({at}); "
                          f"{rows:.0f} rows of {t.row_bytes} B per "
-                         f"{unit / 2**20:g} MiB refresh unit, one row per access time")
+                         f"{unit / 2**20:g} MiB refresh unit, one row per bank cycle")
         levels.append(lv)
         access.append(m.latency_ns)
         retention.append(m.retention_us)

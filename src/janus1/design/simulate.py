@@ -19,8 +19,9 @@ Protocol (stated once; docs/technology.md repeats it for users):
   histogram are those of the measured step alone.
 * **Scaling.** Only the first ``sim_layers`` layers (each full size) plus the embedding
   row, final norm and classifier are simulated; traffic, stalls and time are scaled
-  linearly (:meth:`janus1.sim.SimResult.scaled`) by ``scale`` = accesses of a whole decode step / accesses of the simulated
-  step (both counted from :func:`janus1.trace.decode_trace`). Latency percentiles are
+  linearly (:meth:`janus1.sim.SimResult.scaled`) by ``scale`` = accesses of a whole
+  decode step / accesses of the simulated step (both counted from
+  :func:`janus1.trace.decode_trace`). Latency percentiles are
   those of the simulated step (not scaled).
 * **Time and energy.** Seconds per token = max(simulated memory time, the roofline's
   compute time: the simulator has no compute, which overlaps the streams). Memory energy

@@ -84,6 +84,8 @@ class TierSpec:
     phy_area_mm2: float = 0.0          # offchip only: the PHY/controller on the die
     phy_power_w: float = 0.0           # offchip only: PHY static power
     # What the simulator needs (``ppa --simulate``, :mod:`janus1.design.hierarchy`):
+    bank_busy_ns: float | None = None  # on-chip: how long an access occupies its bank (a
+    #                                    pipelined macro: its cycle time; None: one access time)
     ways: int = 16                     # on-chip: associativity as a cache level
     replacement: str = "lru"           # on-chip: lru | fifo | random | srrip
     mshrs: int | None = None           # on-chip: outstanding misses (None: the DRAM
@@ -114,6 +116,9 @@ class TierSpec:
                                    and self.refresh_unit_bytes <= 0):
             raise ConfigError(f"tier {self.name}: row_bytes and refresh_unit_bytes must be "
                               f"positive")
+        if self.bank_busy_ns is not None and self.bank_busy_ns <= 0:
+            raise ConfigError(f"tier {self.name}: bank_busy must be positive, "
+                              f"not {self.bank_busy_ns} ns")
         if self.latency_ns is not None and self.latency_ns < 0:
             raise ConfigError(f"tier {self.name}: latency must be >= 0 ns, not {self.latency_ns}")
         if self.tech == "offchip":
@@ -211,13 +216,21 @@ class DesignSpec:
                      banks=tier.banks, block_bytes=tier.block_bytes,
                      temperature_c=temperature_c)
 
-    def tier_bandwidth(self, tier: TierSpec) -> float:
-        """Bytes per second a tier delivers (given, or banks x block per access time)."""
-        if tier.bandwidth_bytes_per_s is not None:
-            return tier.bandwidth_bytes_per_s
+    def bank_busy_ns(self, tier: TierSpec) -> float:
+        """How long one access occupies a bank of an on-chip tier: the stated
+        ``bank_busy`` or the macro's access time."""
+        if tier.bank_busy_ns is not None:
+            return tier.bank_busy_ns
         m = self.macro(tier)
         assert m is not None
-        cycles = max(1.0, -(-m.latency_ns * self.clock_hz // 1e9))
+        return m.latency_ns
+
+    def tier_bandwidth(self, tier: TierSpec) -> float:
+        """Bytes per second a tier delivers (given, or banks x block per bank occupancy,
+        in whole clock cycles)."""
+        if tier.bandwidth_bytes_per_s is not None:
+            return tier.bandwidth_bytes_per_s
+        cycles = max(1.0, -(-self.bank_busy_ns(tier) * self.clock_hz // 1e9))
         return tier.banks * tier.block_bytes * self.clock_hz / cycles
 
     def peak_ops_per_s(self) -> dict[str, float]:

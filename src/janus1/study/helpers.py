@@ -16,7 +16,28 @@ from ..trace import TraceChunk, decode_trace
 from ._core import Claim
 
 __all__ = ["VERDICT_RULE", "numeric_verdict", "seed_claim", "REALISTIC", "realistic_trace",
-           "trace_mix", "result_row", "save_png"]
+           "trace_mix", "result_row", "save_png", "study_hierarchy"]
+
+
+def study_hierarchy(cfg: dict[str, Any]) -> tuple[str, Any, int]:
+    """The hierarchy a simulation section runs, its name, and the simulator cycles per
+    core access: a ``hierarchy`` preset or file when ``cfg`` names one (one access per
+    cycle of its clock), else the memory of ``design`` (default ``janus-1``) as
+    :func:`janus1.design.hierarchy.design_hierarchy` derives it for ``ppa --simulate``,
+    with the seed's core: one access per design cycle."""
+    from dataclasses import replace
+
+    from ..design import load_design
+    from ..design.hierarchy import design_hierarchy
+    from ..sim import load_hierarchy
+
+    if "hierarchy" in cfg:
+        name = str(cfg["hierarchy"])
+        return name, load_hierarchy(name), 1
+    name = str(cfg.get("design", "janus-1"))
+    dh = design_hierarchy(load_design(name))
+    k = dh.issue_slots_per_cycle
+    return f"{name} (design)", replace(dh.hierarchy, issue_interval_cycles=k), k
 
 # One rule for every numeric seed claim in the technology and PPA sections. ±10 % is
 # the precision a "~" figure implies; ±30 % is the band within which janus1's own
@@ -68,7 +89,7 @@ def realistic_trace(cfg: dict[str, Any], full: bool) -> tuple[dict[str, Any], An
     p.update(layers=layers, context=context, tokens=tokens)
 
     def make(kv_layout: str | None = None) -> Iterator[TraceChunk]:
-        from ...trace import MemoryMap
+        from ..trace import MemoryMap
 
         mm = MemoryMap(kv_layout=kv_layout or str(p["kv_layout"]))
         return decode_trace(spec, precision=p["precision"], context=context, tokens=tokens,
@@ -80,7 +101,7 @@ def realistic_trace(cfg: dict[str, Any], full: bool) -> tuple[dict[str, Any], An
 
 def trace_mix(chunks: Iterable[TraceChunk]) -> dict[str, int]:
     """Accesses per region and kind (weights, KV reads, KV writes, activations)."""
-    from ...trace import MemoryMap
+    from ..trace import MemoryMap
 
     mm = MemoryMap()
     out = {"weights": 0, "kv_reads": 0, "kv_writes": 0, "activations": 0, "total": 0}
@@ -99,20 +120,22 @@ def trace_mix(chunks: Iterable[TraceChunk]) -> dict[str, int]:
     return out
 
 
-def result_row(res: SimResult, **extra: Any) -> dict[str, Any]:
-    """A flat table row from a timed result."""
+def result_row(res: SimResult, k: int = 1, **extra: Any) -> dict[str, Any]:
+    """A flat table row from a timed result; latencies, cycles and stalls divided by
+    ``k`` (simulator cycles per design cycle: the row is in design cycles)."""
     row: dict[str, Any] = dict(extra)
     for lv in res.levels:
         row[f"{lv.name}_hit_rate"] = lv.hit_rate
         row[f"{lv.name}_misses"] = lv.misses
-    row.update({k: res.latency[k] for k in ("p50", "p90", "p99", "p999", "p9999", "max",
-                                            "mean")})
+    row.update({q: (res.latency[q] / k if res.latency[q] is not None else None)
+                for q in ("p50", "p90", "p99", "p999", "p9999", "max", "mean")})
     p = res.prefetch
     row.update(pf_issued=p["issued"], pf_useful=p["useful"], pf_late=p["late"],
                pf_dropped=p["dropped"], pf_accuracy=p["accuracy"], pf_coverage=p["coverage"])
-    row.update(cycles=res.cycles, stall_cycles=res.stall_cycles,
+    row.update(cycles=res.cycles / k if res.cycles is not None else None,
+               stall_cycles=res.stall_cycles / k if res.stall_cycles is not None else None,
                dram_bytes=res.memory["bytes_moved"], dram_utilization=res.memory["utilization"],
-               refresh_wait_cycles=sum(lv.refresh_wait_cycles for lv in res.levels))
+               refresh_wait_cycles=sum(lv.refresh_wait_cycles for lv in res.levels) / k)
     return row
 
 

@@ -39,7 +39,11 @@ def command(model: str, context: int, batch: int, precision: str, kv_precision: 
     from ...models import ModelSpec, load_spec
     from ...workload.analysis import analyze
     from ...design import load_device
+    from ...errors import InputError
 
+    for flag, v in (("--context", context), ("--batch", batch), ("--group-size", group_size)):
+        if v is not None and v < 1:
+            raise InputError(f"{flag} must be at least 1, not {v}")
     spec = load_spec(model)
     if overrides:
         data = apply_overrides(to_dict(spec), [o for o in overrides])

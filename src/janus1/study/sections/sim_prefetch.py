@@ -6,50 +6,46 @@ from __future__ import annotations
 from typing import Any
 
 from ...report import write_csv, write_json
-from ...sim import load_hierarchy, simulate
+from ...sim import simulate
 from ...trace import sequential_trace
 from .. import Claim, Section, SectionOutput, StudyContext
-from ..helpers import realistic_trace, result_row, trace_mix
+from ..helpers import realistic_trace, result_row, study_hierarchy, trace_mix
 
 __all__ = ["SECTION"]
 
 LOOKAHEADS = (4, 8, 12, 16, 20, 24, 28, 32)  # seed 001: "swept look-ahead depth: 4 -> 32 lines"
 SEED_READS = 65_536                          # seed 001: "65520 hits / 65536 reads"
+
+
 def run(ctx: StudyContext) -> SectionOutput:
     cfg = ctx.config
-    hname = str(cfg.get("hierarchy", "janus-1"))
-    h = load_hierarchy(hname)
+    hname, h, k = study_hierarchy(cfg)
     t1 = h.level[0].name
     lookaheads = [int(x) for x in cfg.get("lookaheads", LOOKAHEADS)]
 
     # ---- the seed's trace: 65,536 sequential 8-byte reads ----
     ctx.progress("seed trace")
     seed_chunks = list(sequential_trace(SEED_READS, access_bytes=8))
-    seed_rows = [result_row(simulate(h, seed_chunks, prefetcher="none"), trace="seed",
-                            prefetcher="none", lookahead=0)]
-    for la in lookaheads:
-        seed_rows.append(result_row(simulate(h, seed_chunks, prefetcher="stream",
-                                             prefetch_options={"lookahead": la}),
-                                    trace="seed", prefetcher="stream", lookahead=la))
+
+    def row(chunks: Any, pf: str, la: int, trace: str) -> dict[str, Any]:
+        opts = {"lookahead": la} if pf == "stream" else {}
+        return result_row(simulate(h, chunks, prefetcher=pf, prefetch_options=opts), k,
+                          trace=trace, prefetcher=pf, lookahead=la)
+
+    seed_rows = [row(seed_chunks, "none", 0, "seed")]
+    seed_rows += [row(seed_chunks, "stream", la, "seed") for la in lookaheads]
 
     # ---- a realistic decode trace ----
     params, make = realistic_trace(cfg, ctx.full)
     mix = trace_mix(make())
-    real_rows = []
     ctx.progress("realistic trace, no prefetch")
-    real_rows.append(result_row(simulate(h, make(), prefetcher="none"), trace="decode",
-                                prefetcher="none", lookahead=0))
+    real_rows = [row(make(), "none", 0, "decode")]
     for la in lookaheads:
         ctx.progress(f"realistic trace, look-ahead {la}")
-        real_rows.append(result_row(simulate(h, make(), prefetcher="stream",
-                                             prefetch_options={"lookahead": la}),
-                                    trace="decode", prefetcher="stream", lookahead=la))
+        real_rows.append(row(make(), "stream", la, "decode"))
     ctx.progress("realistic trace, head-major KV")
-    hm_rows = [result_row(simulate(h, make("head-major"), prefetcher=pf,
-                                   prefetch_options={"lookahead": 16} if pf == "stream" else {}),
-                          trace="decode, head-major KV", prefetcher=pf,
-                          lookahead=16 if pf == "stream" else 0)
-               for pf in ("none", "stream")]
+    hm_rows = [row(make("head-major"), pf, 16 if pf == "stream" else 0,
+                   "decode, head-major KV") for pf in ("none", "stream")]
     rows = seed_rows + real_rows + hm_rows
     write_csv(ctx.out_dir / "lookahead_sweep.csv", rows)
     write_json(ctx.out_dir / "lookahead_sweep.json",
@@ -65,9 +61,10 @@ def run(ctx: StudyContext) -> SectionOutput:
     best_mean = min(r["mean"] for r in stream_real)
     # the knee: the smallest depth whose mean latency is within 1% of the best
     knee = min(r["lookahead"] for r in stream_real if r["mean"] <= 1.01 * best_mean)
-    line_cycles = 64 // int(params["access_bytes"])  # cycles the core spends on one line
+    line_cycles = 64 // int(params["access_bytes"])  # design cycles the core spends on a line
     first = real_rows[0]
-    dram_lat = h.ns_to_cycles(h.memory.latency_ns)
+    dram_lat = h.ns_to_cycles(h.memory.latency_ns) / k
+    t1_lat = h.level[0].hit_latency_cycles / k
     claims = [
         Claim(seed="001", claim="T1 SRAM hit rate with Janus-Prefetch-1",
               claimed="99.99% (65520/65536 reads)",
@@ -78,25 +75,25 @@ def run(ctx: StudyContext) -> SectionOutput:
                    "and any prefetcher wins; a decode step streams more bytes than T1+T2 hold"),
         Claim(seed="001", claim="read latency P99", claimed="1.0 cycle",
               measured=f"{s16['p99']:.0f} cycles (seed trace; T1 hit = "
-                       f"{h.level[0].hit_latency_cycles} cycles from CACTI); "
+                       f"{t1_lat:.3g} cycles from the tech model); "
                        f"decode: P99 {r16['p99']:.0f}, P99.99 {r16['p9999']:.0f}, max "
                        f"{r16['max']:.0f} cycles (head-major KV: P99 {hm_rows[1]['p99']:.0f}, "
                        f"P99.99 {hm_rows[1]['p9999']:.0f}, max {hm_rows[1]['max']:.0f})",
               verdict="refuted",
-              note="P99 can at best equal the T1 hit latency, which CACTI puts at ~3 cycles for "
-                   "an 8 MiB slice at 1 GHz; with llama2.c's KV layout the decode P99 is a "
-                   "DRAM miss, and the max is refresh and queueing"),
+              note=f"P99 can at best equal the T1 hit latency, which the tech model puts at "
+                   f"{t1_lat:.3g} cycles for T1's banks; with llama2.c's KV layout the decode "
+                   f"P99 is a DRAM miss, and the max is refresh and queueing"),
         Claim(seed="001", claim="optimal look-ahead depth", claimed="16 lines",
               measured=f"knee at {knee} lines on the decode trace (mean latency within 1% of "
                        f"its best {best_mean:.1f} cycles; deeper adds nothing, P99 stays "
                        f"{stream_real[-1]['p99']:.0f})",
               verdict="holds" if knee == 16 else "partly",
               note=f"not a property of the prefetcher: the depth must cover the miss latency "
-                   f"(~{first['p50']:.0f} cycles, DRAM {dram_lat}) at one line per "
+                   f"(~{first['p50']:.0f} cycles, DRAM {dram_lat:.0f}) at one line per "
                    f"{line_cycles} cycles, so it moves with the memory and the access rate; "
                    "the hit rate is the same for every depth"),
     ]
-    md = _markdown(ctx, h, params, mix, seed_rows, real_rows, fig, t1)
+    md = _markdown(ctx, h, k, params, mix, seed_rows, real_rows, fig, t1)
     md += ("\n\nThe same decode step with the KV cache laid out head-major "
            "(K[layer][head][pos][head_dim], so one head's keys are a sequential stream; "
            "llama2.c's layout interleaves all heads per position):\n\n"
@@ -154,18 +151,25 @@ def _table(rows: list[dict[str, Any]], t1: str) -> list[str]:
     return out
 
 
-def _markdown(ctx: StudyContext, h: Any, params: dict[str, Any], mix: dict[str, int],
+def _markdown(ctx: StudyContext, h: Any, k: int, params: dict[str, Any], mix: dict[str, int],
               seed_rows: list[dict[str, Any]], real_rows: list[dict[str, Any]], fig: str,
               t1: str) -> str:
     lv = h.level
+    ab = int(params["access_bytes"])
+    design_hz = h.clock_hz / k
+    first = real_rows[0]
+    miss = first["p50"]
+    util = first["dram_utilization"] or 0.0
     md = [
         f"Hierarchy `{h.name}`: " + ", ".join(
-            f"{x.name} {x.size_bytes >> 20} MiB {x.n_ways}-way, {x.hit_latency_cycles} cycles"
-            for x in lv) + f", {h.memory.name} {h.memory.latency_ns:.0f} ns, "
-        f"{h.memory.bandwidth_bytes_per_s / 1e9:.1f} GB/s; clock {h.clock_hz / 1e9:.1f} GHz. "
-        "Latencies are in cycles from the access's issue to its data, including waits for "
-        "lines in flight, banks, eDRAM refresh, MSHRs and the DRAM queue. The core issues one "
-        "access per cycle.",
+            f"{x.name} {x.size_bytes >> 20} MiB {x.n_ways}-way {x.total_banks} banks, "
+            f"{x.hit_latency_cycles / k:.3g} cycles" for x in lv)
+        + f", {h.memory.name} {h.memory.latency_ns:.0f} ns, "
+        f"{h.memory.bandwidth_bytes_per_s / 1e9:.1f} GB/s. Latencies are in cycles of the "
+        f"{design_hz / 1e9:g} GHz design clock (the simulator runs at {h.clock_hz / 1e9:g} GHz, "
+        f"{k} cycles per design cycle), from the access's issue to its data, including waits "
+        "for lines in flight, banks, eDRAM refresh, MSHRs and the DRAM queue. The core issues "
+        "one access per design cycle.",
         "",
         "**Seed trace**: 65,536 sequential 8-byte reads (the trace behind seed 001's "
         "\"65520 hits / 65536 reads\"). **Decode trace**: one decode step of "
@@ -189,12 +193,12 @@ def _markdown(ctx: StudyContext, h: Any, params: dict[str, Any], mix: dict[str, 
         "Reading: eight 8-byte reads share each line, so even without prefetching 7 in 8 "
         "reads hit T1 (87.5%) and the hit rate barely moves with the depth. What the depth "
         "changes is whether a prefetched line has arrived when it is read (the `late` "
-        "column): at one access per cycle a line lasts 8 cycles, so the depth must cover "
-        "the ~118-cycle miss latency, about 15 lines. Beyond the knee nothing improves. A "
-        "decode step streams every weight once (it does not fit in T1+T2), so T1 only hits "
-        "what the prefetcher brought; at 8 bytes per cycle the step uses 16% of LPDDR5's "
-        "bandwidth, so it is latency-bound and prefetching hides the latency, except for "
-        "the KV reads below.",
+        f"column): at one access per cycle a line lasts {64 // ab} cycles, so the depth must "
+        f"cover the ~{miss:.0f}-cycle miss latency, about {miss / (64 // ab):.0f} lines. Beyond "
+        "the knee nothing improves. A decode step streams every weight once (it does not fit "
+        f"in T1+T2), so T1 only hits what the prefetcher brought; at {ab} bytes per cycle the "
+        f"step uses {util:.0%} of {h.memory.name}'s bandwidth, so it is latency-bound and "
+        "prefetching hides the latency, except for the KV reads below.",
     ]
     return "\n".join(md)
 
