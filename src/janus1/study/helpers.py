@@ -11,33 +11,13 @@ from typing import Any
 
 from ..models import load_spec
 from ..report import atomic_write_bytes
-from ..sim import SimResult
+from ..sim import HierarchyConfig, SimResult, load_hierarchy
 from ..trace import TraceChunk, decode_trace
 from ._core import Claim
 
 __all__ = ["VERDICT_RULE", "numeric_verdict", "seed_claim", "REALISTIC", "realistic_trace",
            "trace_mix", "result_row", "save_png", "study_hierarchy"]
 
-
-def study_hierarchy(cfg: dict[str, Any]) -> tuple[str, Any, int]:
-    """The hierarchy a simulation section runs, its name, and the simulator cycles per
-    core access: a ``hierarchy`` preset or file when ``cfg`` names one (one access per
-    cycle of its clock), else the memory of ``design`` (default ``janus-1``) as
-    :func:`janus1.design.hierarchy.design_hierarchy` derives it for ``ppa --simulate``,
-    with the seed's core: one access per design cycle."""
-    from dataclasses import replace
-
-    from ..design import load_design
-    from ..design.hierarchy import design_hierarchy
-    from ..sim import load_hierarchy
-
-    if "hierarchy" in cfg:
-        name = str(cfg["hierarchy"])
-        return name, load_hierarchy(name), 1
-    name = str(cfg.get("design", "janus-1"))
-    dh = design_hierarchy(load_design(name))
-    k = dh.issue_slots_per_cycle
-    return f"{name} (design)", replace(dh.hierarchy, issue_interval_cycles=k), k
 
 # One rule for every numeric seed claim in the technology and PPA sections. ±10 % is
 # the precision a "~" figure implies; ±30 % is the band within which janus1's own
@@ -148,3 +128,23 @@ def save_png(fig: Any, path: Path, dpi: int = 110) -> Path:
     plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+def study_hierarchy(cfg: dict[str, Any]) -> tuple[str, HierarchyConfig, int]:
+    """The hierarchy a simulation section runs, its name, and the simulator cycles per
+    core access: a ``hierarchy`` preset or file when ``cfg`` names one (one access per
+    cycle of its clock), else the memory of ``design`` (default ``janus-1``) as
+    :func:`janus1.design.hierarchy.design_hierarchy` derives it for ``ppa --simulate``,
+    with the seed's core: one access per design cycle."""
+    from dataclasses import replace
+
+    from ..design import load_design
+    from ..design.hierarchy import design_hierarchy
+
+    if "hierarchy" in cfg:
+        name = str(cfg["hierarchy"])
+        return name, load_hierarchy(name), 1
+    name = str(cfg.get("design", "janus-1"))
+    dh = design_hierarchy(load_design(name))
+    k = dh.issue_slots_per_cycle
+    return f"{name} (design)", replace(dh.hierarchy, issue_interval_cycles=k), k
