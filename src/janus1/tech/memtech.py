@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..errors import ConfigError
-from .memory import RETICLE_LIMIT_MM2, macro
+from .memory import RETICLE_LIMIT_MM2, MacroResult, macro
 from .nodes import NodeInfo
 
 __all__ = ["MemtechRow", "memtech_rows", "DEFAULT_BANDWIDTH"]
@@ -24,36 +24,30 @@ __all__ = ["MemtechRow", "memtech_rows", "DEFAULT_BANDWIDTH"]
 DEFAULT_BANDWIDTH = "64GB/s"   # read traffic the dynamic column assumes (64-B accesses)
 
 
+# The macro figures a row reports, in the order of the ``technologies`` JSON rows.
+_MACRO_KEYS = ("tech", "cell", "node_nm", "capacity_bytes", "banks", "area_mm2",
+               "density_mbit_per_mm2", "read_energy_pj", "write_energy_pj", "leakage_mw",
+               "refresh_mw", "retention_us", "latency_ns", "write_latency_ns")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MemtechRow:
     """One technology's macro and its power at the stated read rate."""
 
-    tech: str
-    cell: str
-    node_nm: float
-    capacity_bytes: int
-    banks: int
-    area_mm2: float
-    density_mbit_per_mm2: float
-    read_energy_pj: float
-    write_energy_pj: float
-    leakage_mw: float
-    refresh_mw: float
-    retention_us: float
-    latency_ns: float
-    write_latency_ns: float
+    macro: MacroResult
     static_w: float
     dynamic_w: float
     total_w: float
     pj_per_bit_delivered: float       # (static + dynamic) / (bandwidth x 8)
     static_mw_per_mib: float          # the cost of holding data
-    temperature_c: float | None
-    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able (the ``technologies`` rows of ``janus1 memtech --json``)."""
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        d["warnings"] = list(self.warnings)
+        m = self.macro
+        d: dict[str, Any] = {k: getattr(m, k) for k in _MACRO_KEYS}
+        d.update({f.name: getattr(self, f.name) for f in fields(self) if f.name != "macro"})
+        d["temperature_c"] = m.temperature_c
+        d["warnings"] = list(m.warnings)
         return d
 
 
@@ -75,13 +69,7 @@ def memtech_rows(capacity_bytes: int, node: str | NodeInfo, *,
         static_w = m.static_mw * 1e-3
         dyn_w = m.dynamic_w(rate)
         rows.append(MemtechRow(
-            tech=m.tech, cell=m.cell, node_nm=m.node_nm, capacity_bytes=m.capacity_bytes,
-            banks=m.banks, area_mm2=m.area_mm2, density_mbit_per_mm2=m.density_mbit_per_mm2,
-            read_energy_pj=m.read_energy_pj, write_energy_pj=m.write_energy_pj,
-            leakage_mw=m.leakage_mw, refresh_mw=m.refresh_mw, retention_us=m.retention_us,
-            latency_ns=m.latency_ns, write_latency_ns=m.write_latency_ns,
-            static_w=static_w, dynamic_w=dyn_w, total_w=static_w + dyn_w,
+            macro=m, static_w=static_w, dynamic_w=dyn_w, total_w=static_w + dyn_w,
             pj_per_bit_delivered=(static_w + dyn_w) / (bandwidth_bytes_per_s * 8) * 1e12,
-            static_mw_per_mib=m.static_mw / (capacity_bytes / 2 ** 20),
-            temperature_c=m.temperature_c, warnings=tuple(m.warnings)))
+            static_mw_per_mib=m.static_mw / (capacity_bytes / 2 ** 20)))
     return rows
