@@ -47,6 +47,7 @@ def test_the_design_values_win() -> None:
     # hit latency: the macro model's access time (2.57 ns at 3 nm) -> 11 cycles at 4 GHz;
     # bank occupancy: the design's bank cycle, 0.77 ns -> 4 cycles (T2: 4.15 ns -> 17)
     m1 = d.macro(t1)
+    assert m1 is not None
     assert h.level[0].hit_latency_cycles == 11 == math.ceil(m1.latency_ns * 4 - 1e-9)
     assert [lv.bank_busy_cycles for lv in h.level] == [4, 17]
     # eDRAM refresh: 100 µs retention (lp-dram at 3 nm, Intel 22 nm's figure) over the

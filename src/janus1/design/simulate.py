@@ -428,7 +428,8 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
                         f"more than 10%; not converged in {len(passes)} pass(es))")
 
     power = solved.breakdown_w
-    tier_bytes = {t.name: lv.hits * lv.line_bytes for t, lv in zip(on, sim.step.levels)}
+    tier_bytes: dict[str, float] = {t.name: float(lv.hits * lv.line_bytes)
+                                    for t, lv in zip(on, sim.step.levels)}
     if off:
         tier_bytes[off[0].name] = sim.dram_bytes
     mem_w = sum(v for k_, v in power.items() if k_ != "compute")

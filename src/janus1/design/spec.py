@@ -208,8 +208,9 @@ class DesignSpec:
         """The on-chip tiers as modelled macros at 27 °C (None for offchip tiers)."""
         return [self.macro(t) for t in self.tiers]
 
-    def macro(self, tier: TierSpec, temperature_c: float = 27.0) -> MacroResult | None:
-        """One tier as a macro at ``temperature_c`` (None for an offchip tier)."""
+    def macro(self, tier: TierSpec, temperature_c: float | None = 27.0) -> MacroResult | None:
+        """One tier as a macro at ``temperature_c`` (None for an offchip tier; a
+        ``temperature_c`` of None is CACTI's convention: 300 K, the specified retention)."""
         if not tier.on_chip:
             return None
         return macro(tier.tech, tier.capacity_bytes, self.node, cell=tier.cell,

@@ -135,8 +135,11 @@ class SimResult:
         def m(x: Any) -> Any:
             return None if x is None else x * factor
 
-        levels = tuple(replace(lv, **{k: m(getattr(lv, k)) for k in _LEVEL_COUNTS})
-                       for lv in self.levels)
+        def level(lv: LevelStats) -> LevelStats:
+            scaled: dict[str, Any] = {k: m(getattr(lv, k)) for k in _LEVEL_COUNTS}
+            return replace(lv, **scaled)
+
+        levels = tuple(level(lv) for lv in self.levels)
         return replace(
             self, accesses=m(self.accesses), line_accesses=m(self.line_accesses),
             stores=m(self.stores), cycles=m(self.cycles), seconds=m(self.seconds),
@@ -177,8 +180,9 @@ _PF_COUNTS = ("issued", "useful", "late", "useless", "dropped", "redundant")
 
 
 def _level_sub(a: LevelStats, b: LevelStats, seconds: float | None) -> LevelStats:
-    out = replace(a, **{k: (None if getattr(a, k) is None else
-                            getattr(a, k) - (getattr(b, k) or 0)) for k in _LEVEL_COUNTS})
+    diff: dict[str, Any] = {k: (None if getattr(a, k) is None else
+                                getattr(a, k) - (getattr(b, k) or 0)) for k in _LEVEL_COUNTS}
+    out = replace(a, **diff)
     return replace(out, bandwidth_bytes_per_s=(out.bytes_moved / seconds if seconds
                                                else None))
 

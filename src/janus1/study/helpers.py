@@ -107,8 +107,9 @@ def result_row(res: SimResult, k: int = 1, **extra: Any) -> dict[str, Any]:
     for lv in res.levels:
         row[f"{lv.name}_hit_rate"] = lv.hit_rate
         row[f"{lv.name}_misses"] = lv.misses
-    row.update({q: (res.latency[q] / k if res.latency[q] is not None else None)
-                for q in ("p50", "p90", "p99", "p999", "p9999", "max", "mean")})
+    for q in ("p50", "p90", "p99", "p999", "p9999", "max", "mean"):
+        v = res.latency[q]
+        row[q] = v / k if v is not None else None
     p = res.prefetch
     row.update(pf_issued=p["issued"], pf_useful=p["useful"], pf_late=p["late"],
                pf_dropped=p["dropped"], pf_accuracy=p["accuracy"], pf_coverage=p["coverage"])

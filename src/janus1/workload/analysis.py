@@ -253,7 +253,7 @@ def stored_weight_bytes(spec: ModelSpec, precision: str | Precision, *,
                  (spec.hidden_dim, spec.dim)]
     rows_cols = [(spec.vocab_size, spec.dim)] * len(mats) + per_layer * spec.n_layers
     norms = 4 * (2 * spec.n_layers * spec.dim + spec.dim)
-    total = 0
+    total = 0.0
     for r, c in rows_cols:
         total += r * c * p.bits // 8
         total += _group_overhead(c, r, group_size or c, p, scale_bytes, zero_bytes)
