@@ -58,8 +58,8 @@ def test_the_design_values_win() -> None:
 
 
 def test_bad_simulator_fields_name_the_tier() -> None:
-    with pytest.raises(ConfigError, match="tier T2 eDRAM: replacement 'mru'"):
-        load_design("janus-1", ['tiers.1.replacement="mru"'])
+    with pytest.raises(ConfigError, match="tier T2 eDRAM: .*replacement 'mru' is not one of"):
+        design_hierarchy(load_design("janus-1", ['tiers.1.replacement="mru"']))
     with pytest.raises(ConfigError, match="tier T1 SRAM: mshrs must be at least 1"):
         load_design("janus-1", ["tiers.0.mshrs=0"])
 

@@ -198,8 +198,14 @@ def design_hierarchy(design: DesignSpec, *, junction_c: float | None = None) -> 
         notes.append(f"MSHRs {mshrs} per level ({', '.join(lv['name'] for lv in ruled)}): "
                      f"the DRAM bandwidth-delay product in lines ({bw / clock:.1f} B/cycle x "
                      f"{rtt:.0f} cycles / {line} B)")
+    configs = []
+    for t, lv in zip(on, levels):
+        try:
+            configs.append(LevelConfig(**lv))
+        except ConfigError as exc:
+            raise ConfigError(f"design {design.name} tier {t.name}: {exc}") from None
     h = HierarchyConfig(
-        level=[LevelConfig(**lv) for lv in levels], memory=memory, clock_hz=clock,
+        level=configs, memory=memory, clock_hz=clock,
         name=design.name,
         source=f"derived from design {design.name} by janus1.design.hierarchy",
         notes=list(notes))

@@ -19,7 +19,6 @@ from typing import Any
 from ..config import apply_overrides, from_dict, load_toml
 from ..errors import ConfigError, InputError
 from ..presets import load_preset, preset_names
-from ..sim.config import REPLACEMENTS
 from ..tech.cells import check_cell
 from ..tech.memory import RETICLE_LIMIT_MM2, MacroResult, macro
 from ..tech.nodes import NodeInfo, parse_node
@@ -87,7 +86,8 @@ class TierSpec:
     bank_busy_ns: float | None = None  # on-chip: how long an access occupies its bank (a
     #                                    pipelined macro: its cycle time; None: one access time)
     ways: int = 16                     # on-chip: associativity as a cache level
-    replacement: str = "lru"           # on-chip: lru | fifo | random | srrip
+    replacement: str = "lru"           # on-chip: lru | fifo | random | srrip (checked by
+    #                                    the simulator's LevelConfig when simulated)
     mshrs: int | None = None           # on-chip: outstanding misses (None: the DRAM
     #                                    bandwidth-delay product in lines)
     row_bytes: int = 1024              # eDRAM: bytes of one refreshed row
@@ -107,9 +107,6 @@ class TierSpec:
             raise ConfigError(f"tier {self.name}: bandwidth must be positive")
         if self.ways < 1:
             raise ConfigError(f"tier {self.name}: ways must be at least 1, not {self.ways}")
-        if self.replacement not in REPLACEMENTS:
-            raise ConfigError(f"tier {self.name}: replacement {self.replacement!r} is not one "
-                              f"of {', '.join(REPLACEMENTS)}")
         if self.mshrs is not None and self.mshrs < 1:
             raise ConfigError(f"tier {self.name}: mshrs must be at least 1, not {self.mshrs}")
         if self.row_bytes <= 0 or (self.refresh_unit_bytes is not None
