@@ -3,12 +3,12 @@ measured on this machine, with a roofline verdict from this machine's measured r
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from ...report import atomic_write_bytes, write_csv, write_json
+from ...report import write_csv, write_json
 from .. import Claim, Section, SectionOutput, StudyContext, option
+from ..helpers import save_png
 
 __all__ = ["SECTION", "KvstudyOptions", "TIMED_KEYS"]
 
@@ -36,8 +36,7 @@ class KvstudyOptions:
 
 
 def run(ctx: StudyContext) -> SectionOutput:
-    from ...decoder import load_checkpoint
-    from ...decoder._blas import blas_threads
+    from ...decoder import blas_threads, load_checkpoint
     from ...decoder.kvstudy import decode_prompts, measure_machine, roofline, run_decode
 
     o = ctx.opts(KvstudyOptions)
@@ -306,11 +305,7 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]], lengths: tuple[int, .
         ax.legend(fontsize=7)
     fig.tight_layout()
     path = ctx.out_dir / "kvstudy.png"
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return save_png(fig, path)
 
 
 SECTION = Section(name="kvstudy", title="KV cache on a real model: seed 003's experiments redone",

@@ -3,12 +3,12 @@ and seed 001's / seed 003's accuracy claims about INT8 and INT4."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from ...report import atomic_write_bytes, write_csv, write_json
+from ...report import write_csv, write_json
 from .. import Claim, Section, SectionOutput, StudyContext, option
+from ..helpers import save_png
 
 __all__ = ["SECTION"]
 
@@ -31,8 +31,7 @@ class QuantOptions:
 
 
 def run(ctx: StudyContext) -> SectionOutput:
-    from ...decoder import FloatDecoder, load_checkpoint
-    from ...decoder._blas import blas_threads
+    from ...decoder import FloatDecoder, blas_threads, load_checkpoint
     from ...decoder.evaluate import compare, protocol_text
     from ...decoder.quant import kv_bytes_per_token, parse_scheme, weight_bytes
     from ...models import asset_path
@@ -183,11 +182,7 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]]):  # type: ignore[no-u
         ax.grid(alpha=0.3)
     fig.tight_layout()
     path = ctx.out_dir / "quant.png"
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return save_png(fig, path)
 
 
 SECTION = Section(name="quant",
