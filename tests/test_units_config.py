@@ -45,3 +45,12 @@ def test_overrides() -> None:
     out = apply_overrides(data, ["level.L2.size=\"1MiB\"", "level.0.ways=4"])
     assert out["level"][1]["size"] == "1MiB" and out["level"][0]["ways"] == 4
     assert data["level"][1]["size"] == "256KiB"  # input untouched
+
+
+def test_override_replaces_the_other_spelling() -> None:
+    # a generated file says size_bytes; --set says size (and the reverse): one value wins
+    data = {"level": [{"name": "L1", "size_bytes": 32768}], "memory": {"latency": "100ns"}}
+    out = apply_overrides(data, ["level.L1.size=1MiB", "memory.latency_ns=80"])
+    assert out["level"][0] == {"name": "L1", "size": "1MiB"}
+    assert out["memory"] == {"latency_ns": 80}
+    assert from_dict(_Level, out["level"][0]).size_bytes == 1 << 20

@@ -86,7 +86,8 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
     """Return a deep copy of ``data`` with each ``key.path=value`` override applied.
 
     Lists of tables can be addressed by index (``level.1.size=1MiB``) or by a
-    ``name`` key (``level.L2.size=1MiB``).
+    ``name`` key (``level.L2.size=1MiB``). An override replaces its field whichever
+    spelling the data used (``size = "32MiB"`` or ``size_bytes = 33554432``).
 
     Raises:
         ConfigError: a malformed override, a non-finite number (``inf``, ``nan``), a path
@@ -110,8 +111,17 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
             where = ".".join(path[:-1])
             raise ConfigError(f"--set {item!r}: {where!r} is a value ({node!r}), not a table "
                               f"with keys; set it directly (--set {where}=...)")
+        for other in _spellings(last):
+            node.pop(other, None)  # the override replaces the value whichever spelling held it
         node[last] = value
     return out
+
+
+def _spellings(key: str) -> list[str]:
+    """The other spellings of the field ``key`` names: ``size`` for ``size_bytes`` and
+    ``size_bytes`` for ``size`` (a file written with one, an override with the other)."""
+    stems = [key[: -len(s)] for s in _UNIT_SUFFIXES if key.endswith(s) and len(key) > len(s)]
+    return stems + [key + s for s in _UNIT_SUFFIXES]
 
 
 def _descend(node: Any, key: str, item: str, *, create: bool) -> Any:

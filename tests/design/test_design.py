@@ -14,7 +14,7 @@ from janus1.cli import cli
 from janus1.design import edram_area_bounds, load_design, ppa
 from janus1.errors import ConfigError, InputError
 from janus1.models import load_spec
-from janus1.workload import load_device
+from janus1.design import load_device
 
 
 def test_presets_load_and_give_a_device() -> None:
@@ -106,7 +106,7 @@ def _run_bad(args: list[str]) -> subprocess.CompletedProcess:
     ((60.0, 85.0), 79.0, "holds"),      # the closer value decides
 ])
 def test_claim_verdict_rule_is_uniform(measured, claimed, verdict) -> None:
-    from janus1.study.sections.ppa import VERDICT_RULE, numeric_verdict
+    from janus1.study.helpers import VERDICT_RULE, numeric_verdict
 
     assert numeric_verdict(measured, claimed)[0] == verdict
     assert "10%" in VERDICT_RULE and "30%" in VERDICT_RULE

@@ -107,14 +107,19 @@ def test_energy_from_counts(small: dict) -> None:
 
 
 def test_hierarchy_follows_the_design() -> None:
-    d = load_design("janus-1", ["tiers.0.banks=8"])
-    h, info = design_hierarchy(d, junction_c=60.0)
+    d = load_design("janus-1", ["tiers.0.banks=8", "tiers.1.ways=8", "tiers.1.mshrs=40",
+                                "tiers.2.latency=80ns"])
+    dh = design_hierarchy(d, junction_c=60.0)
+    h = dh.hierarchy
     m0 = d.macro(d.tiers[0], 60.0)
     assert h.level[0].size_bytes == 32 * 2**20 and h.level[0].banks == 8
     assert h.level[0].hit_latency_cycles == math.ceil(m0.latency_ns * 1e-9 * h.clock_hz - 1e-9)
+    assert h.level[1].ways == 8 and h.level[1].mshrs == 40
     assert h.memory.bandwidth_bytes_per_s == pytest.approx(68.3e9)
+    assert h.memory.latency_ns == pytest.approx(80.0)
     assert h.level[1].refresh_interval_ns > h.level[1].refresh_busy_ns > 0
-    assert any("hierarchy preset janus-1" in n for n in info["notes"])
+    # the MSHR rule sizes the level that states none
+    assert any(n.startswith("MSHRs") and "T1-SRAM" in n for n in dh.notes)
 
 
 def test_tier_size_override_changes_hits(small: dict) -> None:
@@ -132,7 +137,7 @@ def test_all_layers_means_no_scaling() -> None:
     r = ppa_simulated(load_design("janus-1", SMALL), load_spec(MODEL), context=CTX,
                       sim_layers=99)
     assert r.simulate is not None
-    assert r.simulate["layers_simulated"] == 6 and r.simulate["scale"] == 1.0
+    assert r.simulate.decode.layers_simulated == 6 and r.simulate.decode.scale == 1.0
 
 
 @pytest.mark.parametrize("args,msg", [
@@ -157,7 +162,7 @@ def test_runaway_roofline_simulates_refresh_at_the_package_limit() -> None:
     d = load_design("janus-1", ["ambient_c=100"])
     r = ppa_simulated(d, load_spec(MODEL), context=CTX)
     assert r.runaway and r.simulate is not None
-    assert r.simulate["passes"][0]["junction_c_for_refresh"] == d.package_spec.tj_max_c
+    assert r.simulate.passes[0].junction_c_for_refresh == d.package_spec.tj_max_c
     assert any("package limit" in w for w in r.warnings)
-    v = r.simulate["vs_roofline"]
-    assert v["dynamic_joules_per_token"] > 0 and v["roofline_dynamic_joules_per_token"] > 0
+    v = r.simulate.vs_roofline
+    assert v.dynamic_joules_per_token > 0 and v.roofline_dynamic_joules_per_token > 0

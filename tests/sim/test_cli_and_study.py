@@ -10,7 +10,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from janus1.cli import cli
-from janus1.study import StudyContext
+from janus1.study import StudyContext, parse_options
 
 # one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
 # compilations in the suite (test_exact checks the specialised kernels too)
@@ -45,16 +45,19 @@ def test_simulate_counts_only_from_a_file(tmp_path: Path) -> None:
 def test_study_sections_run_small(tmp_path: Path) -> None:
     from janus1.study.sections import sim_memory, sim_prefetch
 
-    cfg = {"model": "stories260k", "precision": "int8", "layers": 1, "lookaheads": [4, 16]}
+    # the sections read their typed options (ctx.opts), so the small settings go there
+    cfg = {"model": "stories260k", "precision": "int8", "layers": 1}
     out = tmp_path / "sim_prefetch"
     out.mkdir()
-    res = sim_prefetch.SECTION.run(StudyContext(out_dir=out, config=cfg))
+    opts = parse_options(sim_prefetch.SECTION, {**cfg, "lookaheads": [4, 16]})
+    res = sim_prefetch.SECTION.run(StudyContext(out_dir=out, options=opts))
     assert (out / "lookahead_sweep.png").exists() and (out / "lookahead_sweep.csv").exists()
     claims = {c.claimed: c for c in res.claims}
     assert {"99.99% (65520/65536 reads)", "1.0 cycle", "16 lines"} <= set(claims)
     assert claims["1.0 cycle"].verdict == "refuted"
     out2 = tmp_path / "sim_memory"
     out2.mkdir()
-    res2 = sim_memory.SECTION.run(StudyContext(out_dir=out2, config={**cfg, "factors": [1.0]}))
+    opts2 = parse_options(sim_memory.SECTION, {**cfg, "factors": [1.0]})
+    res2 = sim_memory.SECTION.run(StudyContext(out_dir=out2, options=opts2))
     assert (out2 / "memory_sweep.png").exists()
     assert "p99.99" in res2.markdown

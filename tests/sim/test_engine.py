@@ -133,6 +133,6 @@ def test_registry_and_unknown_prefetcher() -> None:
 def test_presets_load() -> None:
     j = load_hierarchy("janus-1")
     assert [lv.size_bytes for lv in j.level] == [32 << 20, 224 << 20]
-    assert j.level[0].slices == 4 and j.level[1].refresh_interval_ns > 0
+    assert j.level[0].banks == 4 and j.level[1].refresh_interval_ns > 0
     t = load_hierarchy("two-level")
     assert [(lv.size_bytes, lv.n_ways) for lv in t.level] == [(32 << 10, 8), (256 << 10, 8)]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["echo_json", "set_option", "json_option", "print_table", "positive_int",
+__all__ = ["echo_json", "set_option", "json_option", "print_table",
            "FINITE", "finite_float", "check_finite", "result_name_option", "warn",
            "table_groups", "stderr_progress"]
 
@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def echo_json(obj: Any) -> None:
     """Print ``obj`` as one strict JSON document on stdout (``null`` for NaN/inf)."""
-    from ..report._io import dumps_json
+    from ..report import dumps_json
 
     sys.stdout.write(dumps_json(obj))
     sys.stdout.flush()
@@ -97,15 +97,6 @@ def check_finite(value: float, what: str, *, positive: bool = False) -> float:
         raise click.BadParameter(f"must be a {'positive ' if positive else ''}finite "
                                  f"number, not {value}", param_hint=what)
     return value
-
-
-def positive_int(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    """A click callback rejecting values below 1 with a one-line message."""
-    def _check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        if value is not None and value < 1:
-            raise click.BadParameter(f"must be at least 1, not {value}", param_hint=name)
-        return value
-    return _check
 
 
 def result_name_option(*decls: str, default: str | None, help: str) -> Callable[[F], F]:

@@ -6,10 +6,11 @@ modules; everything here works on any object with ``spec``, ``reset()`` and
 ``step(token, pos) -> (vocab,) float64 logits``.
 """
 
+from ._blas import blas_threads
 from .checkpoint import Checkpoint, load_checkpoint
 from .evaluate import compare, generate, perplexity
 from .float_ref import FloatDecoder, Sampler, StepDecoder
 from .quant import QuantScheme, parse_scheme
 
 __all__ = ["Checkpoint", "load_checkpoint", "FloatDecoder", "Sampler", "StepDecoder",
-           "QuantScheme", "parse_scheme", "generate", "perplexity", "compare"]
+           "QuantScheme", "parse_scheme", "generate", "perplexity", "compare", "blas_threads"]

@@ -54,10 +54,7 @@ def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> C
     """
     name = str(model)
     if name.lower() == "sanity":
-        try:
-            from .sanity import sanity_checkpoint
-        except ImportError:
-            raise InputError("model 'sanity' needs the fixed-point package") from None
+        from .sanity import sanity_checkpoint
         return sanity_checkpoint(seed=0)
     if name.lower() in SHIPPED and not Path(name).exists():
         mparts, tparts = SHIPPED[name.lower()]
@@ -117,11 +114,7 @@ def make_decoder(ckpt: Checkpoint, *, numerics: str = "float", weights: str = "n
         if weights != "none" or kv != "none":
             raise InputError("--weights/--kv apply to float numerics; the fixed-point decoder "
                              "has its own formats")
-        try:
-            from .fixed_ref import FixedDecoder
-        except ImportError:
-            raise InputError("fixed-point numerics are not available (janus1.decoder.fixed_ref "
-                             "is missing)") from None
+        from .fixed_ref import FixedDecoder
         return FixedDecoder.from_checkpoint(ckpt)
     if numerics != "float":
         raise InputError(f"--numerics {numerics!r}: expected float or fixed")

@@ -238,7 +238,6 @@ _P_NAMES = ("dim", "hidden", "n_layers", "n_heads", "n_kv_heads", "head_size", "
             "seq_len", "act_bits", "k_bits", "v_bits", "exp_lut_bits", "exp_lut_frac",
             "exp_interp", "isq_lut_bits", "isq_frac", "newton_steps", "rope_frac", "rounding",
             "eps_q", "norm_bits", "rope_halves", "acc_bits", "q_bits")
-_P = {n: i for i, n in enumerate(_P_NAMES)}
 
 
 @njit(cache=True)

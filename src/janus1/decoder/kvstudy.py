@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..models.spec import ModelSpec
+from ..workload.analysis import analyze, kv_bytes_per_token, roofline_point
 from .checkpoint import Checkpoint
 from .float_ref import FloatDecoder
 
@@ -60,24 +61,37 @@ class DecodeRun:
         return asdict(self)
 
 
+_BYTES_PRECISION = {4: "fp32", 2: "fp16", 1: "int8"}
+
+
 def kv_formula_bytes(spec: ModelSpec, tokens: int, batch: int, bytes_per_value: int = 4) -> int:
-    """ANCHORS formula: 2 * n_layers * n_kv_heads * head_dim * tokens * bytes, per sequence."""
-    return 2 * spec.n_layers * spec.n_kv_heads * spec.head_size * tokens * batch * bytes_per_value
+    """ANCHORS formula (:func:`janus1.workload.analysis.kv_bytes_per_token`):
+    2 * n_layers * n_kv_heads * head_dim * bytes per token, times tokens and batch."""
+    per_token, _ = kv_bytes_per_token(spec, _BYTES_PRECISION[bytes_per_value])
+    return int(per_token) * tokens * batch
+
+
+def _decode(spec: ModelSpec, pos: float, batch: int, bytes_per_value: int) -> object:
+    # the workload analysis of one cached decode step attending to pos + 1 keys; GenZ
+    # counting leaves out the KV write of the new token (this study reads, it does
+    # not count writes)
+    return analyze(spec, context=pos + 1, batch=batch,  # type: ignore[arg-type]
+                   precision=_BYTES_PRECISION[bytes_per_value], counting="genz").decode
 
 
 def decode_flops_per_token(spec: ModelSpec, pos: float) -> float:
     """FLOPs of one cached decode step at position ``pos`` (2 per multiply-add):
-    all matrix products plus attention scores and the weighted sum over pos + 1 keys."""
-    return 2.0 * spec.matmul_params_per_token + 4.0 * spec.n_layers * spec.q_dim * (pos + 1)
+    all matrix products plus attention scores and the weighted sum over pos + 1 keys
+    (:func:`janus1.workload.analysis.analyze`)."""
+    return _decode(spec, pos, 1, 4).flops_per_token  # type: ignore[attr-defined]
 
 
 def decode_bytes_per_token(spec: ModelSpec, pos: float, batch: int = 1,
                            bytes_per_value: int = 4) -> float:
     """Bytes one cached decode step must read per generated token: every weight once
-    per step (shared by the batch) plus this sequence's K and V up to ``pos``."""
-    weights = (spec.matmul_params_per_token) * bytes_per_value
-    kv = 2 * spec.n_layers * spec.kv_dim * (pos + 1) * bytes_per_value
-    return weights / batch + kv
+    per step (shared by the batch) plus this sequence's K and V up to ``pos``
+    (:func:`janus1.workload.analysis.analyze`)."""
+    return _decode(spec, pos, batch, bytes_per_value).bytes_per_token  # type: ignore[attr-defined]
 
 
 def decode_prompts(ckpt: Checkpoint, batch: int, prompt_len: int) -> np.ndarray:
@@ -217,8 +231,10 @@ def roofline(run: DecodeRun, spec: ModelSpec, rates: MachineRates) -> dict[str, 
     pos = run.prompt_len + run.gen_len / 2
     flops = decode_flops_per_token(spec, pos)
     byts = decode_bytes_per_token(spec, pos, run.batch)
-    ai = flops / byts
-    bound = min(rates.flops_per_s / flops, rates.bandwidth_bytes_per_s / byts)  # tokens/s
+    pt = roofline_point(flops, byts, peak_flops_per_s=rates.flops_per_s,
+                        seconds_per_byte=1.0 / rates.bandwidth_bytes_per_s)
+    ai = pt.intensity
+    bound = 1.0 / pt.seconds  # tokens/s
     achieved_flops = run.tokens_per_s * flops
     achieved_bytes = run.tokens_per_s * byts
     regime = "memory-bound" if ai < rates.ridge_flops_per_byte else "compute-bound"

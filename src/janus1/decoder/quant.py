@@ -32,11 +32,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..precision import PRECISIONS
+from ..workload.analysis import kv_bytes_per_token as _kv_bytes
+from ..workload.analysis import stored_weight_bytes
 
 __all__ = ["QuantScheme", "parse_scheme", "fake_quant", "quantize_weights", "quant_error",
            "weight_bytes", "kv_bytes_per_token"]
 
-_KINDS = ("none", "fp16", "int8", "int4")
+# none (float32 unchanged), fp16, and the integer precisions of janus1.precision
+_KINDS = ("none", "fp16", *(p.name for p in PRECISIONS.values() if not p.is_float))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,14 +55,19 @@ class QuantScheme:
     text: str = "none"         # the scheme as written (normalized)
 
     @property
+    def precision(self) -> str:
+        """The storage precision (a :mod:`janus1.precision` name; ``none`` is fp32)."""
+        return "fp32" if self.kind == "none" else self.kind
+
+    @property
     def bits(self) -> int:
         """Bits per stored value."""
-        return {"none": 32, "fp16": 16, "int8": 8, "int4": 4}[self.kind]
+        return PRECISIONS[self.precision].bits
 
     @property
     def is_int(self) -> bool:
         """True for the integer kinds."""
-        return self.kind in ("int8", "int4")
+        return not PRECISIONS[self.precision].is_float
 
     @property
     def is_none(self) -> bool:
@@ -76,7 +85,7 @@ def parse_scheme(text: str, *, kv: bool = False) -> QuantScheme:
     Raises:
         ConfigError: unknown kind or option, or an option the kind cannot take.
     """
-    what = "--kv" if kv else "--weights"
+    what = "kv scheme" if kv else "weights scheme"
     parts = [s.strip().lower() for s in str(text).split(":")]
     kind = {"fp32": "none", "float": "none", "f32": "none", "f16": "fp16"}.get(parts[0], parts[0])
     if kind not in _KINDS:
@@ -202,39 +211,22 @@ def quantize_weights(weights: Any, scheme: QuantScheme) -> Any:
 
 def weight_bytes(spec: Any, scheme: QuantScheme, scale_bytes: int = 2) -> int:
     """Stored bytes of all weights under ``scheme``: matrix codes plus one scale (and a
-    zero point when asymmetric) of ``scale_bytes`` (FP16) per group; norms in FP32.
-
-    A tied classifier is stored once.
-    """
-    mats = [spec.vocab_size * spec.dim]
-    if not spec.tied_classifier:
-        mats.append(spec.vocab_size * spec.dim)
-    per_layer = [(spec.q_dim, spec.dim), (spec.kv_dim, spec.dim), (spec.kv_dim, spec.dim),
-                 (spec.dim, spec.q_dim), (spec.hidden_dim, spec.dim), (spec.dim, spec.hidden_dim),
-                 (spec.hidden_dim, spec.dim)]
-    rows_cols = [(spec.vocab_size, spec.dim)] * len(mats) + per_layer * spec.n_layers
-    norms = 4 * (2 * spec.n_layers * spec.dim + spec.dim)
-    total = 0
-    for r, c in rows_cols:
-        total += r * c * scheme.bits // 8
-        if scheme.is_int:
-            groups = r * (-(-c // scheme.group) if scheme.group else 1)
-            total += groups * scale_bytes * (2 if scheme.asym else 1)
-    return total + norms
+    zero point when asymmetric) of ``scale_bytes`` (FP16) per group; norms in FP32
+    (:func:`janus1.workload.analysis.stored_weight_bytes`). A tied classifier is stored
+    once."""
+    return int(stored_weight_bytes(spec, scheme.precision, group_size=scheme.group or None,
+                                   scale_bytes=scale_bytes,
+                                   zero_bytes=scale_bytes if scheme.asym else 0))
 
 
 def kv_bytes_per_token(spec: Any, scheme: QuantScheme, scale_bytes: int = 2) -> float:
-    """KV-cache bytes per token (all layers, K and V): the ANCHORS formula
-    2 * n_layers * n_kv_heads * head_dim * bytes, plus scales for integer schemes
-    (per token: one per group of the kv_dim row; per channel: one per channel per
-    block of ``group`` tokens, i.e. kv_dim / group per token)."""
-    vals = 2 * spec.n_layers * spec.kv_dim
-    b = vals * scheme.bits / 8
-    if scheme.is_int:
-        z = 2 if scheme.asym else 1
-        if scheme.axis == "channel":
-            per = vals / (scheme.group or 32)
-        else:
-            per = 2 * spec.n_layers * (-(-spec.kv_dim // scheme.group) if scheme.group else 1)
-        b += per * scale_bytes * z
-    return b
+    """KV-cache bytes per token (all layers, K and V) under ``scheme``
+    (:func:`janus1.workload.analysis.kv_bytes_per_token`): per token, one scale per
+    group of each kv_dim row (default: the whole row); per channel, one per channel per
+    block of ``group`` tokens (default 32)."""
+    if scheme.axis == "channel":
+        group: int | None = scheme.group or 32
+    else:
+        group = scheme.group or spec.kv_dim
+    return _kv_bytes(spec, scheme.precision, group_size=group, scale_bytes=scale_bytes,
+                     zero_bytes=scale_bytes if scheme.asym else 0, axis=scheme.axis)[0]

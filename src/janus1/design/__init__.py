@@ -2,10 +2,11 @@
 See docs/technology.md."""
 
 from .ppa import PPAResult, edram_area_bounds, ppa
-from .spec import ClaimsSpec, ComputeSpec, DesignSpec, TierSpec, design_presets, load_design
+from .spec import (ClaimsSpec, ComputeSpec, DesignSpec, TierSpec, design_presets, load_design,
+                   load_device)
 
 __all__ = ["PPAResult", "edram_area_bounds", "ppa", "ClaimsSpec", "ComputeSpec", "DesignSpec",
-           "TierSpec", "design_presets", "load_design", "ppa_simulated"]
+           "TierSpec", "design_presets", "load_design", "load_device", "ppa_simulated"]
 
 
 def __getattr__(name: str) -> object:

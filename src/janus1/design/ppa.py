@@ -21,17 +21,20 @@ Protocol (stated once):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..models.spec import ModelSpec
 
 from ..tech.thermal import JunctionSolution, solve_junction
-from ..tech.tile import mac_energy_pj
+from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from .spec import DesignSpec
 
-__all__ = ["PPAResult", "ppa", "solve_power", "INTEL22_EDRAM_MB_PER_MM2", "IBM14_EDRAM_CELL_UM2",
-           "edram_area_bounds"]
+if TYPE_CHECKING:
+    from .simulate import SimulatedPPA
+
+__all__ = ["PPAResult", "PowerSolution", "ppa", "solve_power", "INTEL22_EDRAM_MB_PER_MM2",
+           "IBM14_EDRAM_CELL_UM2", "edram_area_bounds"]
 
 # Shipped eDRAM densities [S: ANCHORS.md]: Intel 22 nm macro 17.5 Mb/mm² (Hamzaoglu,
 # JSSC 2015); memory papers count "Mb" as 2^20 bits (a 1-Mb array holds 1,048,576
@@ -85,35 +88,62 @@ class PPAResult:
     memory_pj_per_bit: float          # memory energy per bit delivered to compute
     edram_bounds_mm2: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    # The power parts that do not depend on the junction temperature (W), and which of
+    # ``warnings`` the thermal solve raised (not in the JSON).
+    dynamic_power_w: dict[str, float] = field(default_factory=dict)
+    thermal_warnings: tuple[str, ...] = ()
     # Set by ``--simulate`` (:func:`janus1.design.simulate.ppa_simulated`): the roofline's
     # figures kept alongside the simulated ones, and the simulation's summary.
     roofline_tokens_per_s: float | None = None
     roofline_joules_per_token: float | None = None
     roofline_power_w: float | None = None
-    simulate: dict[str, Any] | None = None
+    simulate: SimulatedPPA | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (the ``janus1 ppa --json`` document); the ``--simulate`` keys
         appear only when set."""
-        return {f: getattr(self, f) for f in self.__dataclass_fields__
-                if not (f in _SIM_KEYS and getattr(self, f) is None)}
+        out: dict[str, Any] = {}
+        for f in self.__dataclass_fields__:
+            v = getattr(self, f)
+            if f in _NOT_JSON or (f in _SIM_KEYS and v is None):
+                continue
+            out[f] = v.to_dict() if f == "simulate" else v
+        return out
 
 
 _SIM_KEYS = ("roofline_tokens_per_s", "roofline_joules_per_token", "roofline_power_w",
              "simulate")
+_NOT_JSON = ("dynamic_power_w", "thermal_warnings")
 
 
-def solve_power(design: DesignSpec, dyn: dict[str, float], static_fixed: dict[str, float],
-                warnings: list[str]) -> tuple[dict[str, float], JunctionSolution]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PowerSolution:
+    """A power breakdown at the junction temperature that balances it."""
+
+    dynamic_w: dict[str, float]     # independent of the temperature (given)
+    static_w: dict[str, float]      # fixed parts, then leakage and refresh at the junction
+    junction: JunctionSolution
+    warnings: tuple[str, ...]       # thermal runaway, or a junction above the limit
+
+    @property
+    def breakdown_w(self) -> dict[str, float]:
+        """Every part, dynamic first."""
+        return {**self.dynamic_w, **self.static_w}
+
+    @property
+    def total_w(self) -> float:
+        """All parts."""
+        return sum(self.breakdown_w.values())
+
+
+def solve_power(design: DesignSpec, dyn: dict[str, float],
+                static_fixed: dict[str, float]) -> PowerSolution:
     """Power breakdown at the junction temperature that balances it.
 
     ``dyn`` (dynamic W per part) and ``static_fixed`` (PHY, other) do not depend on the
     temperature; every on-chip macro's leakage and refresh does. Solves
-    Tj = Ta + θJA x P(Tj) (:func:`janus1.tech.thermal.solve_junction`) and appends a
-    warning to ``warnings`` on thermal runaway or a junction above the package limit.
-
-    Returns:
-        ``(power breakdown in W, junction solution)``.
+    Tj = Ta + θJA x P(Tj) (:func:`janus1.tech.thermal.solve_junction`); warns on thermal
+    runaway or a junction above the package limit.
     """
     def statics(tj: float) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -131,14 +161,16 @@ def solve_power(design: DesignSpec, dyn: dict[str, float], static_fixed: dict[st
     fixed = sum(dyn.values()) + sum(static_fixed.values())
     pkg = design.package_spec
     sol = solve_junction(lambda tj: fixed + sum(statics(tj).values()), design.ambient_c, pkg)
-    power = {**dyn, **static_fixed, **statics(min(sol.junction_c, 250.0))}
+    warnings: list[str] = []
+    static = {**static_fixed, **statics(min(sol.junction_c, 250.0))}
     if sol.runaway:
         warnings.append(f"thermal runaway: no junction temperature below 250 °C balances "
                         f"leakage in package {pkg.name} at {design.ambient_c:g} °C ambient")
     elif sol.junction_c > pkg.tj_max_c:
         warnings.append(f"junction {sol.junction_c:.0f} °C exceeds the {pkg.tj_max_c:.0f} °C "
                         f"limit in package {pkg.name}")
-    return power, sol
+    return PowerSolution(dynamic_w=dict(dyn), static_w=static, junction=sol,
+                         warnings=tuple(warnings))
 
 
 def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: str = "int4",
@@ -188,7 +220,7 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     dyn: dict[str, float] = {}
     static_fixed: dict[str, float] = {}
     macs_per_token = an.decode.flops_per_token / 2.0
-    compute_prec = precision if precision in ("int8", "int4", "fp16", "bf16") else "fp16"
+    compute_prec = precision if precision in TILE_PRECISIONS else "fp16"
     dyn["compute"] = macs_per_token * tokens_per_s * mac_energy_pj(compute_prec, node) * 1e-12
     read_pj_per_byte: dict[str, float] = {}
     for t in design.tiers:
@@ -204,8 +236,10 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     if design.other_power_w:
         static_fixed["other"] = design.other_power_w
 
-    power, sol = solve_power(design, dyn, static_fixed, warnings)
-    total_power = sum(power.values())
+    solved = solve_power(design, dyn, static_fixed)
+    warnings += solved.warnings
+    power, sol = solved.breakdown_w, solved.junction
+    total_power = solved.total_w
     pkg = design.package_spec
 
     # ---- feasibility checks against the design's claims and shipped densities ----
@@ -244,7 +278,8 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
         junction_c=sol.junction_c, thermal_margin_c=sol.margin_c(pkg),
         ambient_c=design.ambient_c, package=pkg.name, runaway=sol.runaway, fits=an.fits,
         memory_pj_per_bit=mem_w / bits_per_s * 1e12 if bits_per_s else 0.0,
-        edram_bounds_mm2=bounds, warnings=warnings)
+        edram_bounds_mm2=bounds, warnings=warnings, dynamic_power_w=dict(dyn),
+        thermal_warnings=solved.warnings)
 
 
 

@@ -3,22 +3,10 @@ memory energy.
 
 Protocol (stated once; docs/technology.md repeats it for users):
 
-* **Hierarchy from the design.** Every on-chip tier of the :class:`DesignSpec` becomes a
-  cache level of :mod:`janus1.sim` (fastest first), the first off-chip tier the DRAM
-  backing store. From the design: capacity, banks, line (= the tier's ``block_bytes``),
-  hit latency and bank occupancy (the tech macro model's access time at the design's
-  node, in cycles of the design clock: a bank is busy for one access time, the same
-  rule as the design's roofline bandwidth ``banks x block / access time``), eDRAM refresh
-  (the macro model's retention at the junction temperature the roofline PPA solves),
-  DRAM bandwidth. From the ``janus-1`` hierarchy preset, because a design has no such
-  field: associativity, replacement, DRAM latency, the eDRAM row (1 KiB) and refresh
-  unit (3.5 MiB: the rows of every 3.5 MiB part of a bank refresh in parallel, one row
-  per access time, as the preset's 3.5 MiB banks do), and the MSHR sizing rule (the
-  DRAM bandwidth-delay product in lines). Each fallback is listed in the result.
-* **Issue width.** The simulator's core issues one line access per cycle of its clock.
-  A design's fabric takes as many lines per design cycle as its first tier can serve
-  (``ceil(tier bandwidth / (line x clock))``), so the simulator runs at that multiple
-  of the design clock, with every latency converted at the same clock.
+* **Hierarchy from the design**: :func:`janus1.design.hierarchy.design_hierarchy` (every
+  value from the design's tiers and the tech macro model; the simulator runs at as many
+  times the design clock as its first tier serves lines per design cycle), with the
+  eDRAM refresh at the junction temperature the roofline PPA solves.
 * **Trace.** :func:`janus1.trace.decode_trace` at the design's first line size (the
   fabric reads whole lines), the step attending to ``context`` positions, KV cache
   head-major by default (``kv_layout``; see ``KV_LAYOUTS``).
@@ -26,13 +14,14 @@ Protocol (stated once; docs/technology.md repeats it for users):
   The trace is: one warm-up step of the simulated layers, a filler stream of distinct
   lines standing for the rest of the model (the bytes of the layers not simulated, cut
   at 1.25x the largest level: under LRU a longer stream evicts no more), then the
-  measured step. Two runs (without and with the measured step) are subtracted, so
-  counters, stall cycles, time and the latency histogram are those of the measured
-  step alone.
+  measured step. Two runs (without and with the measured step) are subtracted
+  (:meth:`janus1.sim.SimResult.minus`), so counters, stall cycles, time and the latency
+  histogram are those of the measured step alone.
 * **Scaling.** Only the first ``sim_layers`` layers (each full size) plus the embedding
   row, final norm and classifier are simulated; traffic, stalls and time are scaled
-  linearly by ``scale`` = accesses of a whole decode step / accesses of the simulated
-  step (both counted from :func:`janus1.trace.decode_trace`). Latency percentiles are
+  linearly (:meth:`janus1.sim.SimResult.scaled`) by ``scale`` = accesses of a whole
+  decode step / accesses of the simulated step (both counted from
+  :func:`janus1.trace.decode_trace`). Latency percentiles are
   those of the simulated step (not scaled).
 * **Time and energy.** Seconds per token = max(simulated memory time, the roofline's
   compute time: the simulator has no compute, which overlaps the streams). Memory energy
@@ -50,20 +39,24 @@ Protocol (stated once; docs/technology.md repeats it for users):
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ConfigError, InputError
 from ..models.spec import ModelSpec
+from .hierarchy import DesignHierarchy, design_hierarchy
 from .ppa import PPAResult, ppa, solve_power
-from .spec import DesignSpec, TierSpec
+from .spec import DesignSpec
 
-__all__ = ["DEFAULT_SIM_LAYERS", "DEFAULT_KV_LAYOUT", "KV_LAYOUTS", "HIERARCHY_PRESET",
-           "MAX_PASSES", "design_hierarchy", "simulate_decode", "ppa_simulated"]
+if TYPE_CHECKING:
+    from ..sim import SimResult
+
+__all__ = ["DEFAULT_SIM_LAYERS", "DEFAULT_KV_LAYOUT", "KV_LAYOUTS", "MAX_PASSES",
+           "SimulatedDecode", "SimulatedPPA", "SimPass", "VsRoofline", "design_hierarchy",
+           "simulate_decode", "ppa_simulated"]
 
 DEFAULT_SIM_LAYERS = 2
 MAX_PASSES = 3               # simulations for the refresh-temperature loop (see ppa_simulated)
@@ -73,175 +66,186 @@ MAX_PASSES = 3               # simulations for the refresh-temperature loop (see
 # line-interleaved banks), so every key slice of a head falls into one bank.
 KV_LAYOUTS = ("head-major", "position-major")
 DEFAULT_KV_LAYOUT = "head-major"
-HIERARCHY_PRESET = "janus-1"   # fallback for what a design does not state
-# eDRAM row and refresh unit of the janus-1 hierarchy preset: 3.5 MiB banks of 1 KiB
-# rows (3584 rows refreshed one per cycle time within CACTI lp-dram's refresh period).
-_ROW_BYTES = 1024
-_REFRESH_UNIT_BYTES = 3584 * 1024
 # The filler stands for the other layers; it lives far above every region of
 # janus1.trace.MemoryMap (weights 0, KV 4 GiB, activations 12 GiB).
 _FILLER_BASE = 1 << 40
 _FILLER_CAP = 1.25             # filler length cap, in multiples of the largest level
 _CHUNK = 1 << 20
-_PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999),
-                ("p9999", 0.9999))
+METHOD = ("steady state: warm-up step + filler for the other layers + measured step, minus "
+          "the run without the measured step; scaled linearly")
 
 Progress = Callable[[int], None]
 
 
-def _cycles(ns: float, clock_hz: float) -> int:
-    """A time in ns as whole cycles at ``clock_hz`` (rounded up, at least 1)."""
-    return max(1, int(math.ceil(ns * 1e-9 * clock_hz - 1e-9)))
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulatedDecode:
+    """One steady-state decode step, per token (the step scaled to the whole model)."""
 
+    prefetcher: str
+    kv_layout: str
+    layers_simulated: int
+    n_layers: int
+    scale: float                      # accesses of a whole step / of the simulated step
+    access_bytes: int
+    trace_accesses_simulated: int
+    trace_accesses_full: int
+    filler_bytes: int
+    other_layers_bytes: int
+    hierarchy: DesignHierarchy
+    step: SimResult                   # minus() then scaled(): simulator cycles
+    accesses_run: int                 # trace accesses fed to the simulator, both runs
 
-def design_hierarchy(design: DesignSpec, *, junction_c: float,
-                     preset: str = HIERARCHY_PRESET) -> tuple[Any, dict[str, Any]]:
-    """The simulator hierarchy of ``design`` (see the module docstring).
+    @property
+    def slots(self) -> int:
+        """Simulator cycles per design cycle."""
+        return self.hierarchy.issue_slots_per_cycle
 
-    Args:
-        design: the design.
-        junction_c: junction temperature for the eDRAM retention (°C).
-        preset: the hierarchy preset that fills what a design does not state.
+    @property
+    def seconds_per_token(self) -> float:
+        """Simulated memory time of one token."""
+        return float(self.step.seconds or 0.0)
 
-    Returns:
-        ``(HierarchyConfig, info)``: ``info`` has ``clock_hz``, ``design_clock_hz``,
-        ``issue_slots_per_cycle``, ``levels`` (each with its values and the preset
-        level's at the same position), ``memory`` and ``notes`` (every fallback).
+    @property
+    def dram_bytes(self) -> float:
+        """DRAM bytes (read + written) per token."""
+        return float(self.step.memory["bytes_moved"])
 
-    Raises:
-        ConfigError: a design with no on-chip tier, or an eDRAM whose refresh cannot
-            keep up at ``junction_c``.
-    """
-    from ..sim import load_hierarchy
+    def latency(self, *, ns: bool = False) -> dict[str, float | None]:
+        """Percentiles, max and mean of the simulated step's accesses (not scaled), in
+        design cycles or ns."""
+        div = self.hierarchy.clock_hz / 1e9 if ns else self.slots
+        return {k: (v / div if v is not None else None) for k, v in self.step.latency.items()}
 
-    ref = load_hierarchy(preset)
-    on = [t for t in design.tiers if t.on_chip]
-    off = [t for t in design.tiers if not t.on_chip]
-    if not on:
-        raise ConfigError(f"design {design.name}: --simulate needs at least one on-chip tier")
-    notes: list[str] = []
-    first_bw = design.tier_bandwidth(on[0])
-    slots = max(1, math.ceil(first_bw / (on[0].block_bytes * design.clock_hz) - 1e-9))
-    clock = design.clock_hz * slots
-    if slots > 1:
-        notes.append(f"the simulator issues one line per cycle: it runs at {slots} x the "
-                     f"design clock ({clock / 1e9:g} GHz) so that the core can take what "
-                     f"{on[0].name} serves ({first_bw / 1e9:.1f} GB/s)")
-    if off:
-        backing: TierSpec | None = off[0]
-        bw = float(off[0].bandwidth_bytes_per_s or 0.0)
-        if len(off) > 1:
-            notes.append(f"only the first off-chip tier ({off[0].name}) backs the "
-                         f"simulated hierarchy")
-    else:
-        backing = None
-        bw = ref.memory.bandwidth_bytes_per_s
-        notes.append(f"the design has no off-chip tier: DRAM {ref.memory.name} "
-                     f"{bw / 1e9:g} GB/s from hierarchy preset {preset}")
-    mem_lat = ref.memory.latency_ns
-    notes.append(f"DRAM latency {mem_lat:g} ns from hierarchy preset {preset} "
-                 f"(a design states no latency)")
-    levels: list[dict[str, Any]] = []
-    info_levels: list[dict[str, Any]] = []
-    line = 0
-    for i, t in enumerate(on):
-        m = design.macro(t, temperature_c=junction_c)
-        assert m is not None
-        r = ref.level[min(i, len(ref.level) - 1)]
-        line = max(line, t.block_bytes)
-        if line & (line - 1):
-            raise ConfigError(f"tier {t.name}: block_bytes {t.block_bytes} is not a power "
-                              f"of two (the simulator's line)")
-        if line != t.block_bytes:
-            notes.append(f"{t.name}: line {line} B (lines do not shrink going down; "
-                         f"its block is {t.block_bytes} B)")
-        ways = min(r.n_ways, max(1, t.capacity_bytes // line))
-        size = t.capacity_bytes // (ways * line) * ways * line
-        if size != t.capacity_bytes:
-            notes.append(f"{t.name}: {t.capacity_bytes} B rounded down to {size} B "
-                         f"(whole sets of {ways} x {line} B)")
-        lat = _cycles(m.latency_ns, clock)
-        lv: dict[str, Any] = {
-            "name": t.name, "size_bytes": size, "ways": ways, "line_bytes": line,
-            "replacement": r.replacement, "hit_latency_cycles": lat, "banks": t.banks,
-            "slices": 1, "bank_busy_cycles": lat,
-            "source": f"design {design.name} tier {t.name}: tech macro model at "
-                      f"{design.node}; ways/replacement from hierarchy preset {preset}",
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able (waits and cycles in design cycles)."""
+        k = self.slots
+        levels = []
+        for lv in self.step.levels:
+            d = {"name": lv.name, "hits": lv.hits, "misses": lv.misses,
+                 "hit_rate": lv.hit_rate, "stores": lv.stores, "fills": lv.fills,
+                 "prefetch_fills": lv.prefetch_fills, "writebacks": lv.writebacks,
+                 "writebacks_in": lv.writebacks_in, "line_bytes": lv.line_bytes,
+                 "bytes_moved": lv.bytes_moved, "bytes_served": lv.hits * lv.line_bytes}
+            for w in ("bank", "refresh", "mshr"):
+                waits = getattr(lv, f"{w}_wait_cycles") / k
+                d[f"{w}_wait_cycles"] = waits
+                d[f"{w}_wait_per_access_cycles"] = waits / lv.accesses if lv.accesses else 0.0
+            levels.append(d)
+        m = self.step.memory
+        mem = {key: m[key] for key in ("name", "reads", "writes", "read_bytes", "write_bytes",
+                                       "peak_bandwidth_bytes_per_s", "bytes_moved",
+                                       "bandwidth_bytes_per_s", "utilization")}
+        mem["queue_wait_cycles"] = (m["queue_wait_cycles"] or 0) / k
+        p = self.step.prefetch
+        return {
+            "method": METHOD, "prefetcher": self.prefetcher, "kv_layout": self.kv_layout,
+            "layers_simulated": self.layers_simulated, "n_layers": self.n_layers,
+            "scaled_parts": f"layers 0..{self.layers_simulated - 1} (each full size), "
+                            f"embedding row, final norm, classifier",
+            "scale": self.scale, "access_bytes": self.access_bytes,
+            "trace_accesses_simulated": self.trace_accesses_simulated,
+            "trace_accesses_full": self.trace_accesses_full,
+            "warmup": {"tokens": 1, "filler_bytes": self.filler_bytes,
+                       "other_layers_bytes": self.other_layers_bytes},
+            "hierarchy": self.hierarchy.to_dict(),
+            "junction_c_for_refresh": self.hierarchy.junction_c,
+            "levels": levels, "memory": mem, "dram_bytes": self.dram_bytes,
+            "stall_cycles": (self.step.stall_cycles or 0) / k,
+            "cycles": (self.step.cycles or 0) / k,
+            "latency": self.latency(), "latency_ns": self.latency(ns=True),
+            "latency_note": "cycles of the design clock, over the line accesses of the "
+                            "simulated step (not scaled)",
+            "prefetch": {key: p[key] for key in ("name", "issued", "useful", "late",
+                                                 "dropped", "accuracy", "coverage")},
+            "seconds_per_token": self.seconds_per_token,
+            "accesses_run": self.accesses_run,
         }
-        if t.tech == "mram" and m.write_latency_ns > m.latency_ns:
-            notes.append(f"{t.name}: MRAM writes ({m.write_latency_ns:.1f} ns) occupy a bank "
-                         f"as long as reads ({m.latency_ns:.1f} ns) here (one bank "
-                         f"occupancy per level in the simulator)")
-        if m.retention_us:
-            unit = min(t.capacity_bytes / t.banks, _REFRESH_UNIT_BYTES)
-            rows = max(1.0, unit / _ROW_BYTES)
-            interval = m.retention_us * 1e3 / rows
-            if m.latency_ns >= interval:
-                raise ConfigError(
-                    f"tier {t.name}: at Tj {junction_c:.0f} °C the retention is "
-                    f"{m.retention_us:.3g} µs; refreshing {rows:.0f} rows one per "
-                    f"{m.latency_ns:.1f} ns does not fit in it")
-            lv["refresh_interval_ns"] = interval
-            lv["refresh_busy_ns"] = m.latency_ns
-        levels.append(lv)
-        info_levels.append({**{k: v for k, v in lv.items() if k != "source"},
-                            "access_ns": m.latency_ns, "retention_us": m.retention_us,
-                            "preset": {"name": r.name, "size_bytes": r.size_bytes,
-                                       "ways": r.ways, "banks": r.total_banks,
-                                       "hit_latency_cycles": r.hit_latency_cycles,
-                                       "bank_busy_cycles": r.bank_busy_cycles,
-                                       "refresh_interval_ns": r.refresh_interval_ns,
-                                       "refresh_busy_ns": r.refresh_busy_ns,
-                                       "mshrs": r.mshrs}})
-    if any(lv.get("refresh_interval_ns") for lv in levels):
-        notes.append(f"eDRAM refresh: retention from the tech model at Tj {junction_c:.1f} °C; "
-                     f"rows of {_ROW_BYTES} B, the rows of each {_REFRESH_UNIT_BYTES / 2**20:g} "
-                     f"MiB part of a bank refreshed in parallel, one row per access time "
-                     f"(hierarchy preset {preset}'s refresh unit)")
-    # MSHRs: the preset's rule, the DRAM bandwidth-delay product in lines (the round
-    # trip: every level's lookup, the DRAM latency and one line's transfer).
-    rtt = (sum(lv["hit_latency_cycles"] for lv in levels)
-           + (mem_lat * 1e-9 + line / bw) * clock)
-    mshrs = max(1, math.ceil(bw / clock * rtt / line))
-    for lv in levels:
-        lv["mshrs"] = mshrs
-    for il in info_levels:
-        il["mshrs"] = mshrs
-    notes.append(f"MSHRs {mshrs} per level: the DRAM bandwidth-delay product in lines "
-                 f"({bw / clock:.1f} B/cycle x {rtt:.0f} cycles / {line} B), the rule of "
-                 f"hierarchy preset {preset}")
-    notes.append(f"associativity and replacement from hierarchy preset {preset} "
-                 f"(a design states neither)")
-    memory: dict[str, Any] = {
-        "name": backing.name if backing else ref.memory.name, "latency_ns": mem_lat,
-        "bandwidth_bytes_per_s": bw,
-        "source": (f"design {design.name} tier {backing.name}" if backing else
-                   f"hierarchy preset {preset}") + f"; latency from hierarchy preset {preset}",
-    }
-    cfg = {"name": f"{design.name} (design)", "clock_hz": clock, "issue_interval_cycles": 1,
-           "source": f"built from design {design.name} by janus1.design.simulate",
-           "level": levels, "memory": memory}
-    h = load_hierarchy(cfg)
-    info = {"clock_hz": clock, "design_clock_hz": design.clock_hz,
-            "issue_slots_per_cycle": slots, "levels": info_levels,
-            "memory": {k: v for k, v in memory.items() if k != "source"},
-            "preset": preset, "notes": notes}
-    return h, info
 
 
-def _percentiles(hist: np.ndarray) -> dict[str, float | None]:
-    """Nearest-rank percentiles, max and mean of a latency histogram (bin = cycles)."""
-    n = int(hist.sum())
-    if n <= 0:
-        return {k: None for k, _ in _PERCENTILES} | {"max": None, "mean": None}
-    cum = np.cumsum(hist)
-    out: dict[str, float | None] = {}
-    for key, q in _PERCENTILES:
-        rank = max(1, int(math.ceil(q * n - 1e-9)))
-        out[key] = float(np.searchsorted(cum, rank))
-    out["max"] = float(np.flatnonzero(hist)[-1])
-    out["mean"] = float(np.dot(hist, np.arange(hist.size, dtype=np.float64)) / n)
-    return out
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimPass:
+    """One simulation of the refresh-temperature loop."""
+
+    junction_c_for_refresh: float
+    seconds_per_token: float
+    power_w: float
+    junction_c: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VsRoofline:
+    """The simulated figures next to the roofline's."""
+
+    tokens_per_s: float
+    roofline_tokens_per_s: float
+    joules_per_token: float
+    roofline_joules_per_token: float
+    dynamic_joules_per_token: float
+    roofline_dynamic_joules_per_token: float
+    power_w: float
+    roofline_power_w: float
+    junction_c: float
+    roofline_junction_c: float
+    dram_bytes_per_token: float
+    roofline_dram_bytes_per_token: float
+    seconds_per_token: float
+    roofline_seconds_per_token: float
+
+    @property
+    def tokens_per_s_ratio(self) -> float:
+        """Simulated / roofline tokens per second."""
+        return self.tokens_per_s / self.roofline_tokens_per_s
+
+    @property
+    def joules_per_token_ratio(self) -> float:
+        """Simulated / roofline joules per token."""
+        return self.joules_per_token / self.roofline_joules_per_token
+
+    def to_dict(self) -> dict[str, float]:
+        """JSON-able, with the two ratios."""
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        d["tokens_per_s_ratio"] = self.tokens_per_s_ratio
+        d["joules_per_token_ratio"] = self.joules_per_token_ratio
+        return d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulatedPPA:
+    """What ``ppa --simulate`` adds to a :class:`PPAResult` (its ``simulate``)."""
+
+    decode: SimulatedDecode           # the last pass's step
+    passes: tuple[SimPass, ...]
+    compute_seconds_per_token: float  # the roofline's compute time
+    energy_pj_per_token: dict[str, float]  # per on-chip tier, the DRAM tier, compute
+    level_energy_pj: tuple[float, ...]     # per simulated level (the on-chip tiers)
+    vs_roofline: VsRoofline
+
+    @property
+    def bound(self) -> str:
+        """``memory`` when the simulated memory time is the longer, else ``compute``."""
+        return ("memory" if self.decode.seconds_per_token >= self.compute_seconds_per_token
+                else "compute")
+
+    @property
+    def dram_bandwidth_bound_s(self) -> float:
+        """The time the DRAM channel needs for a token's traffic at its peak."""
+        return self.decode.dram_bytes / self.decode.step.memory["peak_bandwidth_bytes_per_s"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``simulate`` object of ``janus1 ppa --simulate --json``."""
+        d = self.decode.to_dict()
+        for lv, e in zip(d["levels"], self.level_energy_pj):
+            lv["energy_pj"] = e
+        d.update({
+            "passes": [{f: getattr(p, f) for f in p.__dataclass_fields__}
+                       for p in self.passes],
+            "compute_seconds_per_token": self.compute_seconds_per_token,
+            "bound": self.bound,
+            "energy_pj_per_token": dict(self.energy_pj_per_token),
+            "dram_bandwidth_bound_s": self.dram_bandwidth_bound_s,
+            "vs_roofline": self.vs_roofline.to_dict(),
+        })
+        return d
 
 
 def _count(chunks: Iterator[Any]) -> int:
@@ -251,7 +255,7 @@ def _count(chunks: Iterator[Any]) -> int:
 def simulate_decode(design: DesignSpec, spec: ModelSpec, *, context: int, precision: str,
                     junction_c: float, sim_layers: int = DEFAULT_SIM_LAYERS,
                     prefetcher: str = "stream", kv_layout: str = DEFAULT_KV_LAYOUT,
-                    progress: Progress | None = None) -> dict[str, Any]:
+                    progress: Progress | None = None) -> SimulatedDecode:
     """Simulate one steady-state decode step of ``spec`` on ``design`` (module docstring).
 
     Args:
@@ -266,10 +270,6 @@ def simulate_decode(design: DesignSpec, spec: ModelSpec, *, context: int, precis
         kv_layout: ``head-major`` or ``position-major`` (:class:`janus1.trace.MemoryMap`).
         progress: called with the number of trace accesses just fed.
 
-    Returns:
-        The ``simulate`` object of ``janus1 ppa --simulate --json`` (per token, scaled),
-        with the raw figures the energy needs.
-
     Raises:
         InputError: ``sim_layers`` below 1, a context outside the model.
         ConfigError: a hierarchy the simulator rejects.
@@ -278,16 +278,16 @@ def simulate_decode(design: DesignSpec, spec: ModelSpec, *, context: int, precis
     from ..trace import MemoryMap, TraceChunk, decode_trace
 
     if isinstance(sim_layers, bool) or not isinstance(sim_layers, int) or sim_layers < 1:
-        raise InputError(f"--sim-layers must be a positive integer, not {sim_layers!r}")
+        raise InputError(f"sim_layers must be a positive integer, not {sim_layers!r}")
     if not 1 <= context <= spec.seq_len:
-        raise InputError(f"--simulate: context {context} must be in 1..{spec.seq_len} "
-                         f"(the model's seq_len; the trace generator needs real positions)")
+        raise InputError(f"context {context} must be in 1..{spec.seq_len} (the model's "
+                         f"seq_len; the trace generator needs real positions)")
     if kv_layout not in KV_LAYOUTS:
-        raise InputError(f"--kv-layout must be one of {', '.join(KV_LAYOUTS)}, "
+        raise InputError(f"kv_layout must be one of {', '.join(KV_LAYOUTS)}, "
                          f"not {kv_layout!r}")
     mmap = MemoryMap(kv_layout=kv_layout)
-    t0 = time.perf_counter()
-    h, hinfo = design_hierarchy(design, junction_c=junction_c)
+    dh = design_hierarchy(design, junction_c=junction_c)
+    h = dh.hierarchy
     line = h.level[0].line_bytes
     n_layers = spec.n_layers
     sim_l = min(sim_layers, n_layers)
@@ -320,92 +320,12 @@ def simulate_decode(design: DesignSpec, spec: ModelSpec, *, context: int, precis
 
     a = simulate(h, trace(False), prefetcher=prefetcher)
     b = simulate(h, trace(True), prefetcher=prefetcher)
-    sim_wall = time.perf_counter() - t0
-    k = hinfo["issue_slots_per_cycle"]
-    clock = h.clock_hz
-
-    def d(x: float | int | None, y: float | int | None) -> float:
-        return float((x or 0) - (y or 0))
-
-    levels = []
-    for la, lb in zip(a.levels, b.levels):
-        hits, misses = d(lb.hits, la.hits), d(lb.misses, la.misses)
-        lv = {"name": lb.name, "hits": hits * scale, "misses": misses * scale,
-              "hit_rate": hits / (hits + misses) if hits + misses else 0.0,
-              "stores": d(lb.stores, la.stores) * scale,
-              "fills": d(lb.fills, la.fills) * scale,
-              "prefetch_fills": d(lb.prefetch_fills, la.prefetch_fills) * scale,
-              "writebacks": d(lb.writebacks, la.writebacks) * scale,
-              "writebacks_in": d(lb.writebacks_in, la.writebacks_in) * scale,
-              "line_bytes": lb.line_bytes,
-              "bytes_moved": d(lb.bytes_moved, la.bytes_moved) * scale,
-              "bank_wait_cycles": d(lb.bank_wait_cycles, la.bank_wait_cycles) * scale / k,
-              "refresh_wait_cycles": d(lb.refresh_wait_cycles, la.refresh_wait_cycles)
-              * scale / k,
-              "mshr_wait_cycles": d(lb.mshr_wait_cycles, la.mshr_wait_cycles) * scale / k}
-        lv["bytes_served"] = lv["hits"] * lb.line_bytes
-        n_acc = hits + misses
-        for w in ("bank", "refresh", "mshr"):
-            lv[f"{w}_wait_per_access_cycles"] = (
-                d(getattr(lb, f"{w}_wait_cycles"), getattr(la, f"{w}_wait_cycles"))
-                / k / n_acc if n_acc else 0.0)
-        levels.append(lv)
-    ma, mb = a.memory, b.memory
-    mem = {"name": mb["name"],
-           "reads": d(mb["reads"], ma["reads"]) * scale,
-           "writes": d(mb["writes"], ma["writes"]) * scale,
-           "read_bytes": d(mb["read_bytes"], ma["read_bytes"]) * scale,
-           "write_bytes": d(mb["write_bytes"], ma["write_bytes"]) * scale,
-           "queue_wait_cycles": d(mb["queue_wait_cycles"], ma["queue_wait_cycles"])
-           * scale / k,
-           "peak_bandwidth_bytes_per_s": mb["peak_bandwidth_bytes_per_s"]}
-    mem["bytes_moved"] = mem["read_bytes"] + mem["write_bytes"]
-    step_cycles = d(b.cycles, a.cycles)
-    seconds = step_cycles / clock * scale
-    mem["bandwidth_bytes_per_s"] = mem["bytes_moved"] / seconds if seconds else None
-    mem["utilization"] = (mem["bandwidth_bytes_per_s"] / mem["peak_bandwidth_bytes_per_s"]
-                          if seconds else None)
-    lat = _percentiles(b.histogram - a.histogram) if b.histogram.size else {}
-    pa, pb = a.prefetch, b.prefetch
-    issued, useful = d(pb["issued"], pa["issued"]), d(pb["useful"], pa["useful"])
-    miss0 = d(b.levels[0].misses, a.levels[0].misses)
-    prefetch = {"name": pb["name"], "issued": issued * scale, "useful": useful * scale,
-                "late": d(pb["late"], pa["late"]) * scale,
-                "dropped": d(pb["dropped"], pa["dropped"]) * scale,
-                "accuracy": useful / issued if issued else 0.0,
-                "coverage": useful / (useful + miss0) if useful + miss0 else 0.0}
-    return {
-        "method": ("steady state: warm-up step + filler for the other layers + measured "
-                   "step, minus the run without the measured step; scaled linearly"),
-        "prefetcher": prefetcher,
-        "kv_layout": kv_layout,
-        "layers_simulated": sim_l,
-        "n_layers": n_layers,
-        "scaled_parts": "layers 0..%d (each full size), embedding row, final norm, "
-                        "classifier" % (sim_l - 1),
-        "scale": scale,
-        "access_bytes": line,
-        "trace_accesses_simulated": sub,
-        "trace_accesses_full": full,
-        "warmup": {"tokens": 1, "filler_bytes": filler * line,
-                   "other_layers_bytes": (full - sub) * line},
-        "hierarchy": hinfo,
-        "junction_c_for_refresh": junction_c,
-        "levels": levels,
-        "memory": mem,
-        "dram_bytes": mem["bytes_moved"],
-        "stall_cycles": d(b.stall_cycles, a.stall_cycles) * scale / k,
-        "cycles": step_cycles * scale / k,
-        "latency": {key: (v / k if v is not None else None) for key, v in lat.items()},
-        "latency_ns": {key: (v / clock * 1e9 if v is not None else None)
-                       for key, v in lat.items()},
-        "latency_note": "cycles of the design clock, over the line accesses of the "
-                        "simulated step (not scaled)",
-        "prefetch": prefetch,
-        "seconds_per_token": seconds,
-        "accesses_run": int(a.accesses + b.accesses),
-        "wall_s": sim_wall,
-    }
+    return SimulatedDecode(
+        prefetcher=prefetcher, kv_layout=kv_layout, layers_simulated=sim_l,
+        n_layers=n_layers, scale=scale, access_bytes=line, trace_accesses_simulated=sub,
+        trace_accesses_full=full, filler_bytes=filler * line,
+        other_layers_bytes=(full - sub) * line, hierarchy=dh,
+        step=b.minus(a).scaled(scale), accesses_run=int(a.accesses + b.accesses))
 
 
 def _retention_moved(design: DesignSpec, t0: float, t1: float) -> bool:
@@ -426,12 +346,12 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
                   progress: Progress | None = None) -> PPAResult:
     """PPA with the decode time and memory energy of a simulated step (module docstring).
 
-    The roofline's tokens/s, J/token and power stay in ``roofline_*``; ``simulate`` holds
-    the simulation's summary and ``vs_roofline``. The eDRAM refresh of the simulated
-    hierarchy depends on the junction temperature, which depends on the simulated power:
-    the first pass uses the roofline's junction temperature, and the step is simulated
-    again (at most ``max_passes`` times in all) while the solved temperature moves any
-    eDRAM retention by more than 10%.
+    The roofline's tokens/s, J/token and power stay in ``roofline_*``; ``simulate`` (a
+    :class:`SimulatedPPA`) holds the simulation and ``vs_roofline``. The eDRAM refresh
+    of the simulated hierarchy depends on the junction temperature, which depends on
+    the simulated power: the first pass uses the roofline's junction temperature, and
+    the step is simulated again (at most ``max_passes`` times in all) while the solved
+    temperature moves any eDRAM retention by more than 10%.
 
     Raises:
         InputError: bad context, precision or ``sim_layers``.
@@ -442,10 +362,9 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
     base = ppa(design, spec, context=context, precision=precision, kv_precision=kv_precision)
     an = analyze(spec, context=context, batch=1, precision=precision,
                  kv_precision=kv_precision, device=design.device())
-    warnings = [w for w in base.warnings
-                if not (w.startswith("thermal runaway") or w.startswith("junction "))]
+    warnings = [w for w in base.warnings if w not in base.thermal_warnings]
     if kv_precision and kv_precision != precision:
-        warnings.append(f"--simulate: the trace holds the KV cache at {precision}, not "
+        warnings.append(f"simulate: the trace holds the KV cache at {precision}, not "
                         f"{kv_precision} (one precision per trace)")
     compute_s = (an.decode.compute_seconds or 0.0) / an.decode.tokens
     compute_j = base.power_breakdown_w["compute"] / base.tokens_per_s
@@ -458,95 +377,87 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
     tj_sim = base.junction_c
     if base.runaway:
         tj_sim = pkg.tj_max_c
-        warnings.append(f"--simulate: the roofline's power has no thermal equilibrium; the "
+        warnings.append(f"simulate: the roofline's power has no thermal equilibrium; the "
                         f"eDRAM refresh is simulated at the package limit {tj_sim:g} °C")
-    passes: list[dict[str, float]] = []
+    passes: list[SimPass] = []
+    new_warn: list[str] = []
     while True:
         sim = simulate_decode(design, spec, context=context, precision=precision,
                               junction_c=tj_sim, sim_layers=sim_layers,
                               prefetcher=prefetcher, kv_layout=kv_layout, progress=progress)
-        sec = max(sim["seconds_per_token"], compute_s)
+        sec = max(sim.seconds_per_token, compute_s)
         if sec <= 0:
             raise InputError("the simulation gave no decode time")
         tps = 1.0 / sec
         # ---- energy per token ----
         energy_pj: dict[str, float] = {}
-        for t, lv in zip(on, sim["levels"]):
+        for t, lv in zip(on, sim.step.levels):
             m = design.macro(t, temperature_c=tj_sim)
             assert m is not None
             # data-array reads: load hits (stores assumed to hit at the level's hit
             # rate) and the victims written back; a miss costs a tag check only
             # (serial tag-data access), not charged.
-            acc = lv["hits"] + lv["misses"]
-            reads = lv["hits"] * (1 - lv["stores"] / acc if acc else 1.0) + lv["writebacks"]
-            writes = lv["stores"] + lv["fills"] + lv["writebacks_in"]
+            acc = lv.accesses
+            reads = lv.hits * (1 - lv.stores / acc if acc else 1.0) + lv.writebacks
+            writes = lv.stores + lv.fills + lv.writebacks_in
             energy_pj[t.name] = reads * m.read_energy_pj + writes * m.write_energy_pj
-            lv["energy_pj"] = energy_pj[t.name]
         if off:
-            energy_pj[off[0].name] = sim["dram_bytes"] * 8 * (off[0].energy_pj_per_bit or 0.0)
+            energy_pj[off[0].name] = sim.dram_bytes * 8 * (off[0].energy_pj_per_bit or 0.0)
         dyn: dict[str, float] = {"compute": compute_j * tps}
         for t in design.tiers:
             dyn[f"{t.name} dynamic"] = energy_pj.get(t.name, 0.0) * 1e-12 * tps
-        new_warn: list[str] = []
-        power, sol = solve_power(design, dyn, static_fixed, new_warn)
-        total = sum(power.values())
+        solved = solve_power(design, dyn, static_fixed)
+        new_warn = list(solved.warnings)
+        sol = solved.junction
+        total = solved.total_w
         tj = min(sol.junction_c, 250.0)
-        passes.append({"junction_c_for_refresh": tj_sim, "seconds_per_token": sec,
-                       "power_w": total, "junction_c": tj})
+        passes.append(SimPass(junction_c_for_refresh=tj_sim, seconds_per_token=sec,
+                              power_w=total, junction_c=tj))
         if sol.runaway or len(passes) >= max_passes or not _retention_moved(design, tj_sim,
                                                                             tj):
             break
         try:
             design_hierarchy(design, junction_c=tj)
         except ConfigError as exc:
-            new_warn.append(f"--simulate: not simulated again at Tj {tj:.1f} °C: {exc}")
+            new_warn.append(f"simulate: not simulated again at Tj {tj:.1f} °C: {exc}")
             break
         tj_sim = tj
     if _retention_moved(design, tj_sim, tj):
-        new_warn.append(f"--simulate: eDRAM refresh was simulated at Tj {tj_sim:.1f} °C; "
+        new_warn.append(f"simulate: eDRAM refresh was simulated at Tj {tj_sim:.1f} °C; "
                         f"the simulated power gives {tj:.1f} °C (retention differs by "
                         f"more than 10%; not converged in {len(passes)} pass(es))")
 
-    tier_bytes = {lv["name"]: lv["bytes_served"] for lv in sim["levels"]}
+    power = solved.breakdown_w
+    tier_bytes: dict[str, float] = {t.name: float(lv.hits * lv.line_bytes)
+                                    for t, lv in zip(on, sim.step.levels)}
     if off:
-        tier_bytes[off[0].name] = sim["dram_bytes"]
+        tier_bytes[off[0].name] = sim.dram_bytes
     mem_w = sum(v for k_, v in power.items() if k_ != "compute")
     bits_per_s = base.bytes_per_token * tps * 8
     roof_dram = base.tier_bytes_per_token.get(off[0].name, 0.0) if off else 0.0
     # Dynamic energy per token does not depend on the junction temperature: it compares
     # the two estimates even where the thermal loop has no solution.
-    def dyn_j(pw: dict[str, float], rate: float) -> float:
-        return sum(v for k_, v in pw.items() if k_ == "compute" or k_.endswith(" dynamic")) / rate
-    sim.update({
-        "passes": passes,
-        "compute_seconds_per_token": compute_s,
-        "bound": "memory" if sim["seconds_per_token"] >= compute_s else "compute",
-        "energy_pj_per_token": {**energy_pj, "compute": compute_j * 1e12},
-        "dram_bandwidth_bound_s": (sim["dram_bytes"] / sim["memory"]
-                                   ["peak_bandwidth_bytes_per_s"]),
-        "vs_roofline": {
-            "tokens_per_s": tps, "roofline_tokens_per_s": base.tokens_per_s,
-            "tokens_per_s_ratio": tps / base.tokens_per_s,
-            "joules_per_token": total / tps,
-            "roofline_joules_per_token": base.joules_per_token,
-            "joules_per_token_ratio": total / tps / base.joules_per_token,
-            "dynamic_joules_per_token": dyn_j(power, tps),
-            "roofline_dynamic_joules_per_token": dyn_j(base.power_breakdown_w,
-                                                       base.tokens_per_s),
-            "power_w": total, "roofline_power_w": base.power_w,
-            "junction_c": sol.junction_c, "roofline_junction_c": base.junction_c,
-            "dram_bytes_per_token": sim["dram_bytes"],
-            "roofline_dram_bytes_per_token": roof_dram,
-            "seconds_per_token": sec,
-            "roofline_seconds_per_token": base.seconds_per_token,
-        },
-    })
+    vs = VsRoofline(
+        tokens_per_s=tps, roofline_tokens_per_s=base.tokens_per_s,
+        joules_per_token=total / tps, roofline_joules_per_token=base.joules_per_token,
+        dynamic_joules_per_token=sum(solved.dynamic_w.values()) / tps,
+        roofline_dynamic_joules_per_token=(sum(base.dynamic_power_w.values())
+                                           / base.tokens_per_s),
+        power_w=total, roofline_power_w=base.power_w,
+        junction_c=sol.junction_c, roofline_junction_c=base.junction_c,
+        dram_bytes_per_token=sim.dram_bytes, roofline_dram_bytes_per_token=roof_dram,
+        seconds_per_token=sec, roofline_seconds_per_token=base.seconds_per_token)
+    result = SimulatedPPA(decode=sim, passes=tuple(passes), compute_seconds_per_token=compute_s,
+                          energy_pj_per_token={**energy_pj, "compute": compute_j * 1e12},
+                          level_energy_pj=tuple(energy_pj[t.name] for t in on),
+                          vs_roofline=vs)
     return replace(
         base, power_w=total, power_breakdown_w=power, tokens_per_s=tps,
         joules_per_token=total / tps, seconds_per_token=sec,
         tier_bytes_per_token=tier_bytes, junction_c=sol.junction_c,
         thermal_margin_c=sol.margin_c(pkg), runaway=sol.runaway,
         memory_pj_per_bit=mem_w / bits_per_s * 1e12 if bits_per_s else 0.0,
-        warnings=warnings + new_warn, roofline_tokens_per_s=base.tokens_per_s,
+        warnings=warnings + new_warn, dynamic_power_w=dict(solved.dynamic_w),
+        thermal_warnings=solved.warnings, roofline_tokens_per_s=base.tokens_per_s,
         roofline_joules_per_token=base.joules_per_token, roofline_power_w=base.power_w,
-        simulate=sim)
+        simulate=result)

@@ -24,10 +24,11 @@ from ..tech.memory import RETICLE_LIMIT_MM2, MacroResult, macro
 from ..tech.nodes import NodeInfo, parse_node
 from ..tech.thermal import PackageSpec, load_package
 from ..tech.tile import TILE_PRECISIONS, macs_per_pe_cycle
-from ..workload.device import DeviceSpec, MemoryTier
+from ..workload.device import DeviceSpec, MemoryTier, device_presets
+from ..workload.device import load_device as _load_device_spec
 
 __all__ = ["ComputeSpec", "TierSpec", "ClaimsSpec", "DesignSpec", "load_design",
-           "design_presets"]
+           "design_presets", "load_device"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +82,19 @@ class TierSpec:
     energy_pj_per_bit: float | None = None      # offchip only: access energy incl. interface
     phy_area_mm2: float = 0.0          # offchip only: the PHY/controller on the die
     phy_power_w: float = 0.0           # offchip only: PHY static power
+    # What the simulator needs (``ppa --simulate``, :mod:`janus1.design.hierarchy`):
+    bank_busy_ns: float | None = None  # on-chip: how long an access occupies its bank (a
+    #                                    pipelined macro: its cycle time; None: one access time)
+    ways: int = 16                     # on-chip: associativity as a cache level
+    replacement: str = "lru"           # on-chip: lru | fifo | random | srrip (checked by
+    #                                    the simulator's LevelConfig when simulated)
+    mshrs: int | None = None           # on-chip: outstanding misses (None: the DRAM
+    #                                    bandwidth-delay product in lines)
+    row_bytes: int = 1024              # eDRAM: bytes of one refreshed row
+    refresh_unit_bytes: int | None = None  # eDRAM: the rows of each such part of a bank
+    #                                    refresh in parallel (None: the whole bank)
+    latency_ns: float | None = None    # offchip only: idle load-to-use latency (None: the
+    #                                    simulator's default)
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -91,6 +105,19 @@ class TierSpec:
             raise ConfigError(f"tier {self.name}: banks and block_bytes must be positive")
         if self.bandwidth_bytes_per_s is not None and self.bandwidth_bytes_per_s <= 0:
             raise ConfigError(f"tier {self.name}: bandwidth must be positive")
+        if self.ways < 1:
+            raise ConfigError(f"tier {self.name}: ways must be at least 1, not {self.ways}")
+        if self.mshrs is not None and self.mshrs < 1:
+            raise ConfigError(f"tier {self.name}: mshrs must be at least 1, not {self.mshrs}")
+        if self.row_bytes <= 0 or (self.refresh_unit_bytes is not None
+                                   and self.refresh_unit_bytes <= 0):
+            raise ConfigError(f"tier {self.name}: row_bytes and refresh_unit_bytes must be "
+                              f"positive")
+        if self.bank_busy_ns is not None and self.bank_busy_ns <= 0:
+            raise ConfigError(f"tier {self.name}: bank_busy must be positive, "
+                              f"not {self.bank_busy_ns} ns")
+        if self.latency_ns is not None and self.latency_ns < 0:
+            raise ConfigError(f"tier {self.name}: latency must be >= 0 ns, not {self.latency_ns}")
         if self.tech == "offchip":
             if self.energy_pj_per_bit is None or self.energy_pj_per_bit <= 0:
                 raise ConfigError(f"tier {self.name}: an offchip tier needs a positive "
@@ -178,21 +205,30 @@ class DesignSpec:
         """The on-chip tiers as modelled macros at 27 °C (None for offchip tiers)."""
         return [self.macro(t) for t in self.tiers]
 
-    def macro(self, tier: TierSpec, temperature_c: float = 27.0) -> MacroResult | None:
-        """One tier as a macro at ``temperature_c`` (None for an offchip tier)."""
+    def macro(self, tier: TierSpec, temperature_c: float | None = 27.0) -> MacroResult | None:
+        """One tier as a macro at ``temperature_c`` (None for an offchip tier; a
+        ``temperature_c`` of None is CACTI's convention: 300 K, the specified retention)."""
         if not tier.on_chip:
             return None
         return macro(tier.tech, tier.capacity_bytes, self.node, cell=tier.cell,
                      banks=tier.banks, block_bytes=tier.block_bytes,
                      temperature_c=temperature_c)
 
-    def tier_bandwidth(self, tier: TierSpec) -> float:
-        """Bytes per second a tier delivers (given, or banks x block per access time)."""
-        if tier.bandwidth_bytes_per_s is not None:
-            return tier.bandwidth_bytes_per_s
+    def bank_busy_ns(self, tier: TierSpec) -> float:
+        """How long one access occupies a bank of an on-chip tier: the stated
+        ``bank_busy`` or the macro's access time."""
+        if tier.bank_busy_ns is not None:
+            return tier.bank_busy_ns
         m = self.macro(tier)
         assert m is not None
-        cycles = max(1.0, -(-m.latency_ns * self.clock_hz // 1e9))
+        return m.latency_ns
+
+    def tier_bandwidth(self, tier: TierSpec) -> float:
+        """Bytes per second a tier delivers (given, or banks x block per bank occupancy,
+        in whole clock cycles)."""
+        if tier.bandwidth_bytes_per_s is not None:
+            return tier.bandwidth_bytes_per_s
+        cycles = max(1.0, -(-self.bank_busy_ns(tier) * self.clock_hz // 1e9))
         return tier.banks * tier.block_bytes * self.clock_hz / cycles
 
     def peak_ops_per_s(self) -> dict[str, float]:
@@ -244,3 +280,25 @@ def load_design(src: str | Path, overrides: Sequence[str] = ()) -> DesignSpec:
 
 
 
+
+
+def load_device(src: str | Path) -> DeviceSpec:
+    """A roofline device from a device preset or file, or a design preset or file (its
+    :meth:`DesignSpec.device`): what ``janus1 analyze --device`` takes.
+
+    Raises:
+        InputError: unknown name or file.
+        ConfigError: malformed device or design.
+    """
+    s = str(src)
+    p = Path(s)
+    if s.lower() in design_presets():
+        return load_design(s).device()
+    if s.lower() in device_presets():
+        return _load_device_spec(s)
+    if p.suffix == ".toml" and p.exists():
+        data = load_toml(p)
+        if "tiers" in data and "peak_ops_per_s" in data:
+            return _load_device_spec(p)
+        return load_design(p).device()
+    return _load_device_spec(s)

@@ -14,7 +14,7 @@ from typing import Any
 from ..config import parse_toml
 from ..errors import InputError
 
-__all__ = ["preset_kinds", "preset_names", "load_preset", "has_preset"]
+__all__ = ["preset_kinds", "preset_names", "load_preset"]
 
 
 _SINGULAR = {"hierarchies": "hierarchy", "packages": "package"}
@@ -36,11 +36,6 @@ def preset_names(kind: str) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
-
-
-def has_preset(kind: str, name: str) -> bool:
-    """Whether a preset ``name`` of ``kind`` exists (names are case-insensitive)."""
-    return name.lower() in preset_names(kind)
 
 
 def load_preset(kind: str, name: str, *, _seen: tuple[str, ...] = ()) -> dict[str, Any]:

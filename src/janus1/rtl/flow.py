@@ -322,7 +322,7 @@ def synthesize(block: str, params: Any, target: str = "ecp5", *, use_cache: bool
     from ..errors import ConfigError
 
     if target not in TARGETS:
-        raise ConfigError(f"--target {target!r}: expected one of {', '.join(TARGETS)}")
+        raise ConfigError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
     get_block(block)
     il = rtlil_text(block, params)
     key = cache_key(il, target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,8 @@ from . import _kernel as K
 from .config import HierarchyConfig, load_hierarchy
 from .prefetch import build_prefetcher
 
-__all__ = ["LevelStats", "SimResult", "simulate", "Simulator", "LATENCY_KEYS"]
+__all__ = ["LevelStats", "SimResult", "simulate", "Simulator", "LATENCY_KEYS",
+           "histogram_latency"]
 
 LATENCY_KEYS = ("p50", "p90", "p99", "p999", "p9999", "max", "mean")
 _HIST_BINS = 1 << 20  # latencies up to ~1M cycles are binned exactly; above, the last bin
@@ -100,6 +101,53 @@ class SimResult:
                 return lv
         raise KeyError(name)
 
+    def minus(self, before: SimResult) -> SimResult:
+        """The counters of the accesses this run made after ``before``'s, when ``before``
+        ran a prefix of this run's trace on the same hierarchy (a steady-state step =
+        the run with two steps minus the run with one). Counters, cycles, stalls and
+        energies subtract; rates (bandwidths, hit rates, prefetch accuracy and coverage)
+        and the latency percentiles are those of the difference."""
+        def d(x: Any, y: Any) -> Any:
+            return None if x is None else x - (y or 0)
+
+        seconds = d(self.seconds, before.seconds)
+        levels = tuple(_level_sub(a, b, seconds) for a, b in zip(self.levels, before.levels))
+        mem = {k: d(v, before.memory.get(k)) if k in _MEM_COUNTS else v
+               for k, v in self.memory.items()}
+        pf = {k: d(v, before.prefetch.get(k)) if k in _PF_COUNTS else v
+              for k, v in self.prefetch.items()}
+        hist = (self.histogram - before.histogram if self.histogram.size
+                else self.histogram)
+        return replace(
+            self, accesses=self.accesses - before.accesses,
+            line_accesses=self.line_accesses - before.line_accesses,
+            stores=self.stores - before.stores, cycles=d(self.cycles, before.cycles),
+            seconds=seconds, levels=levels, memory=_memory_rates(mem, seconds),
+            latency=(histogram_latency(hist) if hist.size else dict(self.latency)),
+            prefetch=_prefetch_rates(pf, levels[0].misses),
+            stall_cycles=d(self.stall_cycles, before.stall_cycles),
+            energy_pj=d(self.energy_pj, before.energy_pj), histogram=hist)
+
+    def scaled(self, factor: float) -> SimResult:
+        """Every counter, cycle count, stall, energy and time times ``factor`` (a part
+        of a workload standing for the whole; counts become floats). Rates and the
+        latency percentiles and histogram (a distribution) are unchanged."""
+        def m(x: Any) -> Any:
+            return None if x is None else x * factor
+
+        def level(lv: LevelStats) -> LevelStats:
+            scaled: dict[str, Any] = {k: m(getattr(lv, k)) for k in _LEVEL_COUNTS}
+            return replace(lv, **scaled)
+
+        levels = tuple(level(lv) for lv in self.levels)
+        return replace(
+            self, accesses=m(self.accesses), line_accesses=m(self.line_accesses),
+            stores=m(self.stores), cycles=m(self.cycles), seconds=m(self.seconds),
+            levels=levels,
+            memory={k: m(v) if k in _MEM_COUNTS else v for k, v in self.memory.items()},
+            prefetch={k: m(v) if k in _PF_COUNTS else v for k, v in self.prefetch.items()},
+            stall_cycles=m(self.stall_cycles), energy_pj=m(self.energy_pj))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict: ``levels`` list, ``latency``, ``prefetch``, ``memory``, totals."""
         return {
@@ -120,6 +168,61 @@ class SimResult:
             "prefetch": dict(self.prefetch),
             "energy_pj": self.energy_pj,
         }
+
+
+# The additive fields of the results (see SimResult.minus and .scaled).
+_LEVEL_COUNTS = ("hits", "misses", "evictions", "writebacks", "fills", "prefetch_fills",
+                 "writebacks_in", "stores", "bypasses", "bytes_moved", "bank_wait_cycles",
+                 "refresh_wait_cycles", "mshr_wait_cycles", "energy_pj")
+_MEM_COUNTS = ("reads", "writes", "read_bytes", "write_bytes", "bytes_moved",
+               "queue_wait_cycles", "energy_pj")
+_PF_COUNTS = ("issued", "useful", "late", "useless", "dropped", "redundant")
+
+
+def _level_sub(a: LevelStats, b: LevelStats, seconds: float | None) -> LevelStats:
+    diff: dict[str, Any] = {k: (None if getattr(a, k) is None else
+                                getattr(a, k) - (getattr(b, k) or 0)) for k in _LEVEL_COUNTS}
+    out = replace(a, **diff)
+    return replace(out, bandwidth_bytes_per_s=(out.bytes_moved / seconds if seconds
+                                               else None))
+
+
+def _memory_rates(mem: dict[str, Any], seconds: float | None) -> dict[str, Any]:
+    moved = mem["bytes_moved"]
+    bw = moved / seconds if seconds else None
+    return {**mem, "bandwidth_bytes_per_s": bw,
+            "utilization": bw / mem["peak_bandwidth_bytes_per_s"] if bw is not None else None}
+
+
+def _prefetch_rates(pf: dict[str, Any], misses0: float) -> dict[str, Any]:
+    issued, useful = pf["issued"], pf["useful"]
+    return {**pf, "coverage": useful / (useful + misses0) if useful + misses0 else 0.0,
+            "accuracy": useful / issued if issued else 0.0}
+
+
+def histogram_latency(hist: np.ndarray, *, max_cycles: float | None = None,
+                      sum_cycles: float | None = None) -> dict[str, float | None]:
+    """Nearest-rank percentiles (``LATENCY_KEYS``), max and mean of a latency histogram
+    (bin i = i cycles; the last of ``_HIST_BINS`` bins collects the overflow, reported
+    as ``max_cycles``). ``max_cycles`` and ``sum_cycles`` default to what the bins say.
+    All None for an empty histogram. The one percentile routine of the simulator."""
+    n = int(hist.sum()) if hist.size else 0
+    if n <= 0:
+        return {k: None for k in LATENCY_KEYS}
+    top = float(np.flatnonzero(hist)[-1])
+    max_c = top if max_cycles is None else float(max_cycles)
+    cum = np.cumsum(hist)
+    out: dict[str, float | None] = {}
+    for key, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999),
+                   ("p9999", 0.9999)):
+        # the smallest latency L with at least q*n accesses at or below L (nearest rank)
+        rank = max(1, int(np.ceil(q * n - 1e-9)))
+        idx = int(np.searchsorted(cum, rank))
+        out[key] = float(idx if idx < _HIST_BINS - 1 else max_c)
+    out["max"] = max_c
+    out["mean"] = (float(sum_cycles) if sum_cycles is not None else
+                   float(np.dot(hist, np.arange(hist.size, dtype=np.float64)))) / n
+    return out
 
 
 def _as_chunk(obj: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -422,20 +525,8 @@ class Simulator:
 def _latency(hist: np.ndarray, g: np.ndarray) -> dict[str, float | None]:
     # no latency is above the maximum: only the bins up to it can be non-zero
     hist = hist[: min(int(g[K.G_LAT_MAX]) + 1, hist.size)] if hist.size else hist
-    n = int(hist.sum())
-    if n == 0:
-        return {k: None for k in LATENCY_KEYS}
-    cum = np.cumsum(hist)
-    out: dict[str, float | None] = {}
-    for key, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999),
-                   ("p9999", 0.9999)):
-        # the smallest latency L with at least q*n accesses at or below L (nearest rank)
-        rank = max(1, int(np.ceil(q * n - 1e-9)))
-        idx = int(np.searchsorted(cum, rank))
-        out[key] = float(idx if idx < _HIST_BINS - 1 else g[K.G_LAT_MAX])
-    out["max"] = float(g[K.G_LAT_MAX])
-    out["mean"] = float(g[K.G_LAT_SUM]) / n
-    return out
+    return histogram_latency(hist, max_cycles=float(g[K.G_LAT_MAX]),
+                             sum_cycles=float(g[K.G_LAT_SUM]))
 
 
 def simulate(hierarchy: Any, trace_chunks: Iterable[Any] | np.ndarray, prefetcher: str = "stream",

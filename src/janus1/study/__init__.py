@@ -20,9 +20,10 @@ from ._core import (
     StudyContext,
     discover_sections,
     option,
+    option_fields,
     parse_options,
     run_study,
 )
 
 __all__ = ["Claim", "Section", "SectionOutput", "StudyContext", "discover_sections",
-           "option", "parse_options", "run_study"]
+           "option", "option_fields", "parse_options", "run_study"]

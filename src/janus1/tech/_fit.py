@@ -24,21 +24,13 @@ from typing import Any
 import numpy as np
 
 from .cells import cell_area_um2
+from .memory import load_cacti_rows as load_rows
 from .nodes import NODES
 
 __all__ = ["load_rows", "fit_coefficients", "METHODS", "DEFAULT_METHOD", "CV_QUANTITIES",
            "CVResult", "cv_folds", "cross_validate"]
 
 _FIT_CELLS = ("itrs-hp", "itrs-lstp", "lp-dram", "comm-dram")
-
-
-def load_rows(folder: str | Path) -> list[dict[str, str]]:
-    """The rows of cacti_sram.csv and cacti_edram.csv in ``folder``."""
-    rows: list[dict[str, str]] = []
-    for name in ("cacti_sram.csv", "cacti_edram.csv"):
-        with open(Path(folder) / name, newline="", encoding="utf-8") as fh:
-            rows += list(csv.DictReader(fh))
-    return rows
 
 
 def _lsq(fun: Any, x0: list[float], loss: str = "cauchy") -> np.ndarray:

@@ -36,8 +36,10 @@ node, see :class:`janus1.tech.nodes.NodeInfo.feature_nm`):
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import ConfigError
 from . import _coeffs
@@ -45,7 +47,7 @@ from .cells import CELLS, cell_area_um2, check_cell
 from .nodes import NODES, NodeInfo, parse_node
 
 __all__ = ["MacroResult", "macro", "leakage_temperature_factor", "retention_us",
-           "RETICLE_LIMIT_MM2", "predict_cacti_row", "Tables"]
+           "load_cacti_rows", "RETICLE_LIMIT_MM2", "predict_cacti_row", "Tables"]
 
 # (COEFFS, LEAK_NODE) as in :mod:`janus1.tech._coeffs`.
 Tables = tuple[dict[str, dict[str, float]], dict[str, dict[int, float]]]
@@ -131,6 +133,16 @@ def leakage_temperature_factor(temperature_c: float) -> float:
         raise ConfigError(f"temperature {temperature_c} °C is below absolute zero")
     q = _VTH_V / (_N_SUB * _KB_Q)
     return (t / T0_K) ** 2 * math.exp(q * (1.0 / T0_K - 1.0 / t))
+
+
+def load_cacti_rows(folder: str | Path) -> list[dict[str, str]]:
+    """The rows of ``cacti_sram.csv`` and ``cacti_edram.csv`` in ``folder`` (the CACTI 7
+    reference data the model is fitted to; ``shared/reference``)."""
+    rows: list[dict[str, str]] = []
+    for name in ("cacti_sram.csv", "cacti_edram.csv"):
+        with open(Path(folder) / name, newline="", encoding="utf-8") as fh:
+            rows += list(csv.DictReader(fh))
+    return rows
 
 
 def retention_us(cell: str, node: NodeInfo, temperature_c: float | None) -> float:

@@ -41,6 +41,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..precision import PRECISION_NAMES
 from .nodes import NODES, NodeInfo, parse_node
 
 __all__ = ["DATAFLOWS", "TILE_PRECISIONS", "GemmResult", "tile_cycles", "mac_energy_pj",
@@ -49,7 +50,8 @@ __all__ = ["DATAFLOWS", "TILE_PRECISIONS", "GemmResult", "tile_cycles", "mac_ene
 DATAFLOWS = ("os", "ws", "is")
 # MACs one PE completes per cycle, per precision (see module doc).
 _MACS_PER_CYCLE = {"int8": 1.0, "int4": 2.0, "fp16": 0.5, "bf16": 0.5}
-TILE_PRECISIONS = tuple(_MACS_PER_CYCLE)
+# The precisions a tile computes in: names from janus1.precision, in its order.
+TILE_PRECISIONS = tuple(p for p in PRECISION_NAMES if p in _MACS_PER_CYCLE)
 _MAC_PJ_45 = {"int8": 0.3, "int4": 0.1, "fp16": 1.5, "bf16": 1.5}
 
 

@@ -33,9 +33,43 @@ from .device import DeviceSpec
 from .precision import Precision, parse_precision
 
 __all__ = ["analyze", "Analysis", "PhaseResult", "OpCost", "TierUse", "kv_bytes_per_token",
-           "COUNTINGS"]
+           "stored_weight_bytes", "RooflinePoint", "roofline_point", "COUNTINGS", "KV_AXES"]
 
 COUNTINGS = ("causal", "genz")
+KV_AXES = ("token", "channel")   # what one KV scale covers (see kv_bytes_per_token)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RooflinePoint:
+    """One piece of work on a roofline: max(compute time, memory time)."""
+
+    flops: float
+    bytes: float
+    compute_seconds: float
+    memory_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        """The roofline time: the longer of the two (no overlap credit)."""
+        return max(self.compute_seconds, self.memory_seconds)
+
+    @property
+    def bound(self) -> str:
+        """``compute`` when compute takes longer, else ``memory``."""
+        return "compute" if self.compute_seconds > self.memory_seconds else "memory"
+
+    @property
+    def intensity(self) -> float:
+        """FLOPs per byte."""
+        return self.flops / self.bytes if self.bytes else math.inf
+
+
+def roofline_point(flops: float, nbytes: float, *, peak_flops_per_s: float,
+                   seconds_per_byte: float) -> RooflinePoint:
+    """The roofline of ``flops`` and ``nbytes`` on a machine with this peak and this
+    (effective) time per byte; the one roofline formula of janus1."""
+    return RooflinePoint(flops=flops, bytes=nbytes, compute_seconds=flops / peak_flops_per_s,
+                         memory_seconds=nbytes * seconds_per_byte)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,17 +214,50 @@ def _group_overhead(elements_per_row: int, rows: float, group_size: int | None,
 
 def kv_bytes_per_token(spec: ModelSpec, kv_precision: str | Precision = "fp16", *,
                        group_size: int | None = None, scale_bytes: float = 2.0,
-                       zero_bytes: float = 2.0) -> tuple[float, float]:
+                       zero_bytes: float = 2.0, axis: str = "token") -> tuple[float, float]:
     """KV-cache bytes one token adds to one sequence: ``(total, overhead)``.
 
     ``2 x n_layers x n_kv_heads x head_dim x bytes`` plus, for an integer KV cache with a
-    group size, one scale and one zero point per group of each K or V row.
+    group size, one scale and one zero point per group: of each K or V row
+    (``axis="token"``), or, per channel (``axis="channel"``, KIVI's keys), per channel
+    and block of ``group_size`` tokens, i.e. ``kv_dim / group_size`` per row and token.
+    The one KV-bytes formula of janus1 (the analysis, the decoder's schemes and the KV
+    study use it).
     """
+    if axis not in KV_AXES:
+        raise InputError(f"axis {axis!r} is not one of {', '.join(KV_AXES)}")
     p = parse_precision(kv_precision)
     payload = 2 * spec.n_layers * spec.kv_dim * p.bytes
-    overhead = _group_overhead(spec.kv_dim, 2 * spec.n_layers, group_size, p, scale_bytes,
-                               zero_bytes)
+    if axis == "channel" and group_size and not p.is_float:
+        overhead = 2 * spec.n_layers * spec.kv_dim / group_size * (scale_bytes + zero_bytes)
+    else:
+        overhead = _group_overhead(spec.kv_dim, 2 * spec.n_layers, group_size, p, scale_bytes,
+                                   zero_bytes)
     return payload + overhead, overhead
+
+
+def stored_weight_bytes(spec: ModelSpec, precision: str | Precision, *,
+                        group_size: int | None = None, scale_bytes: float = 2.0,
+                        zero_bytes: float = 0.0) -> float:
+    """Bytes of a checkpoint's weights stored at ``precision``: every matrix's codes plus,
+    for an integer precision, one scale (and zero point) per group of ``group_size``
+    values along each row (None: one per row, i.e. per output channel); norms in FP32;
+    a tied classifier stored once. (:func:`analyze` counts the bytes a step reads
+    instead: every parameter at the weight precision, groups over all of them.)"""
+    p = parse_precision(precision)
+    mats = [spec.vocab_size * spec.dim]
+    if not spec.tied_classifier:
+        mats.append(spec.vocab_size * spec.dim)
+    per_layer = [(spec.q_dim, spec.dim), (spec.kv_dim, spec.dim), (spec.kv_dim, spec.dim),
+                 (spec.dim, spec.q_dim), (spec.hidden_dim, spec.dim), (spec.dim, spec.hidden_dim),
+                 (spec.hidden_dim, spec.dim)]
+    rows_cols = [(spec.vocab_size, spec.dim)] * len(mats) + per_layer * spec.n_layers
+    norms = 4 * (2 * spec.n_layers * spec.dim + spec.dim)
+    total = 0.0
+    for r, c in rows_cols:
+        total += r * c * p.bits // 8
+        total += _group_overhead(c, r, group_size or c, p, scale_bytes, zero_bytes)
+    return total + norms
 
 
 def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
@@ -217,11 +284,11 @@ def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
         InputError: a non-positive context, batch or group size; unknown counting.
     """
     if context < 1:
-        raise InputError(f"--context must be at least 1, not {context}")
+        raise InputError(f"context must be at least 1, not {context}")
     if batch < 1:
-        raise InputError(f"--batch must be at least 1, not {batch}")
+        raise InputError(f"batch must be at least 1, not {batch}")
     if group_size is not None and group_size < 1:
-        raise InputError(f"--group-size must be at least 1, not {group_size}")
+        raise InputError(f"group_size must be at least 1, not {group_size}")
     if counting not in COUNTINGS:
         raise InputError(f"counting {counting!r} is not one of {', '.join(COUNTINGS)}")
     wp = parse_precision(precision)
@@ -323,9 +390,9 @@ def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
         tc = tm = mem_time = 0.0
         for n, f, b in ops:
             peak = device.peak((kp if n.startswith("attn") else wp).name)
-            ct, mt = f / peak, b * sec_per_byte
-            costs.append(OpCost(name=n, flops=f, bytes=b, seconds=max(ct, mt),
-                                bound="compute" if ct > mt else "memory"))
+            pt = roofline_point(f, b, peak_flops_per_s=peak, seconds_per_byte=sec_per_byte)
+            ct, mt = pt.compute_seconds, pt.memory_seconds
+            costs.append(OpCost(name=n, flops=f, bytes=b, seconds=pt.seconds, bound=pt.bound))
             tc += ct
             tm += mt
             if mt >= ct:

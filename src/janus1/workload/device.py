@@ -3,7 +3,8 @@
 A device is peak operations per second per precision plus an ordered list of memory
 tiers (fastest first), each with a capacity and a bandwidth. The workload analysis
 places weights and KV cache in tier 0 first and spills what does not fit to the next
-tier. A :class:`janus1.design` DesignSpec produces the same object, so
+tier. A :class:`janus1.design` DesignSpec produces the same object
+(:func:`janus1.design.load_device` resolves device and design names alike), so
 ``janus1 analyze --device janus-1`` uses one code path.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from ..config import from_dict, load_toml
 from ..errors import ConfigError, InputError
 from ..presets import load_preset, preset_names
-from .precision import PRECISIONS, parse_precision
+from ..precision import PRECISIONS, WIDENING, parse_precision
 
 __all__ = ["MemoryTier", "DeviceSpec", "load_device", "device_presets"]
 
@@ -71,8 +72,7 @@ class DeviceSpec:
         p = parse_precision(precision)
         if p.name in self.peak_ops_per_s:
             return self.peak_ops_per_s[p.name]
-        order = ["int4", "int8", "fp16", "bf16", "fp32"]
-        for name in order[order.index(p.name) + 1:]:
+        for name in WIDENING[WIDENING.index(p.name) + 1:]:
             if name in self.peak_ops_per_s:
                 return self.peak_ops_per_s[name]
         return max(self.peak_ops_per_s.values())
@@ -89,10 +89,9 @@ def device_presets() -> list[str]:
 
 
 def load_device(src: str | Path) -> DeviceSpec:
-    """A DeviceSpec from a device preset, a design preset or a TOML file.
-
-    Design presets and design TOML files (``[design]`` tables) are converted through
-    ``janus1.design`` when that package is present.
+    """A DeviceSpec from a device preset or a device TOML file (``peak_ops_per_s`` and
+    ``tiers``). Designs are resolved one floor up, by :func:`janus1.design.load_device`
+    (``janus1 analyze --device janus-1``).
 
     Raises:
         InputError: unknown name or file.
@@ -102,21 +101,16 @@ def load_device(src: str | Path) -> DeviceSpec:
     if s.lower() in device_presets():
         return from_dict(DeviceSpec, load_preset("devices", s), source=f"device preset {s}")
     p = Path(s)
-    try:
-        from .. import design as _design  # optional: the technology layer
-    except ImportError:
-        _design = None  # type: ignore[assignment]
     if p.suffix == ".toml" and p.exists():
         data = load_toml(p)
         if "tiers" in data and "peak_ops_per_s" in data:
             data.setdefault("name", p.stem)
             return from_dict(DeviceSpec, data, source=str(p))
-        if _design is not None:
-            return _design.load_design(p).device()
         raise ConfigError(f"{p}: not a device description (needs peak_ops_per_s and tiers)")
-    if _design is not None and s.lower() in preset_names("designs"):
-        return _design.load_design(s).device()
-    known = device_presets() + preset_names("designs")
     if p.suffix or "/" in s:
         raise InputError(f"{s}: no such file")
-    raise InputError(f"unknown device {s!r} (known: {', '.join(known)})")
+    designs = preset_names("designs")
+    if s.lower() in designs:
+        raise InputError(f"{s!r} is a design, not a device preset (janus1.design.load_device "
+                         f"resolves both)")
+    raise InputError(f"unknown device {s!r} (known: {', '.join(device_presets() + designs)})")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ...precision import PRECISION_NAMES
 from .._common import echo_json, json_option, print_table, set_option
 
 __all__ = ["command"]
-
-_PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4"]
 
 
 @click.command("analyze")
@@ -18,9 +17,10 @@ _PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4"]
 @click.option("--batch", default=1, show_default=True, type=click.IntRange(min=1),
               help="Sequences at once.")
 @click.option("--precision", default="fp16", show_default=True,
-              type=click.Choice(_PRECISIONS, case_sensitive=False),
+              type=click.Choice(PRECISION_NAMES, case_sensitive=False),
               help="Weights (and KV unless --kv-precision).")
-@click.option("--kv-precision", default=None, type=click.Choice(_PRECISIONS, case_sensitive=False),
+@click.option("--kv-precision", default=None,
+              type=click.Choice(PRECISION_NAMES, case_sensitive=False),
               help="KV-cache precision (default: --precision).")
 @click.option("--group-size", default=None, type=click.IntRange(min=1),
               help="Quantisation group size: adds an FP16 scale and zero point per group.")
@@ -38,10 +38,11 @@ def command(model: str, context: int, batch: int, precision: str, kv_precision: 
     """Parameters, weight and KV-cache bytes, FLOPs and bytes per token, and the
     roofline time of MODEL (a preset name or a checkpoint/config path) on a device."""
     from ...config import apply_overrides, from_dict, to_dict
+    from ...design import load_device
     from ...models import ModelSpec, load_spec
     from ...workload.analysis import analyze
-    from ...workload.device import load_device
 
+    # --context, --batch and --group-size are checked where click parses them (IntRange)
     spec = load_spec(model)
     if overrides:
         data = apply_overrides(to_dict(spec), [o for o in overrides])

@@ -34,10 +34,9 @@ def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvs
             greedy_steps: int, as_json: bool) -> None:
     """Compare a decoder with the float reference on the same windows of --text:
     perplexity of both, mean KL divergence, top-1/top-5 agreement, logit MSE."""
-    from ...decoder._blas import blas_threads
+    from ...decoder import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import compare
-    from ...errors import InputError
     from .perplexity import read_text
 
     src = click.get_current_context().get_parameter_source("greedy_steps")
@@ -56,11 +55,7 @@ def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvs
            "weights": wscheme if numerics == "float" else None,
            "kv": kvscheme if numerics == "float" else None, **res.to_dict()}
     if numerics == "fixed":
-        try:
-            from ...decoder.fixed_eval import greedy_metrics
-        except ImportError:
-            raise InputError("fixed-point numerics are not available (janus1.decoder.fixed_eval "
-                             "is missing)") from None
+        from ...decoder.fixed_eval import greedy_metrics
         out.update(greedy_metrics(make_decoder(ckpt), make_decoder(ckpt, numerics="fixed"),
                                   steps=greedy_steps, bos_id=tok.bos_id))
     if as_json:

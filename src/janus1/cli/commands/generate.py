@@ -36,7 +36,7 @@ def command(model: str, tokenizer: str | None, prompt: str, steps: int, temperat
     Like llama2.c's run: BOS, the prompt, then STEPS tokens; stops early at BOS/EOS
     or at the end of the context.
     """
-    from ...decoder._blas import blas_threads
+    from ...decoder import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import generate
     from ...decoder.float_ref import Sampler

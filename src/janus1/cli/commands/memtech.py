@@ -10,45 +10,12 @@ from .._common import check_finite, echo_json, finite_float, json_option, print_
 
 __all__ = ["command", "memtech_rows"]
 
-# The seed's "MB/W" (capacity / total power) rewards a large idle memory and ignores
-# how much data it delivers. janus1 reports the energy per bit delivered at a stated
-# access rate instead: (static + dynamic power) / (bits read per second). It is what a
-# decode step pays per bit it streams, it falls as a memory is used more (static power
-# amortised) and it can be compared across capacities. mW per MiB retained is also
-# given, the cost of just holding data.
-DEFAULT_BANDWIDTH = "64GB/s"
 
+def memtech_rows(*args: Any, **kw: Any) -> list[dict[str, Any]]:
+    """:func:`janus1.tech.memtech.memtech_rows` as dicts (kept for callers of this name)."""
+    from ...tech.memtech import memtech_rows as rows
 
-def memtech_rows(capacity_bytes: int, node: str, *, techs: list[tuple[str, str | None]],
-                 banks: int, temperature_c: float, bandwidth_bytes_per_s: float,
-                 block_bytes: int = 64) -> list[dict[str, Any]]:
-    """One dict per (technology, cell) with the ``technologies`` JSON keys."""
-    from ...errors import ConfigError
-    from ...tech import RETICLE_LIMIT_MM2, macro
-
-    rows = []
-    rate = bandwidth_bytes_per_s / block_bytes
-    for tech, cell in techs:
-        m = macro(tech, capacity_bytes, node, cell=cell, banks=banks, block_bytes=block_bytes,
-                  temperature_c=temperature_c)
-        if m.area_mm2 > RETICLE_LIMIT_MM2 and len(techs) == 1:
-            raise ConfigError(m.warnings[-1])
-        static_w = m.static_mw * 1e-3
-        dyn_w = m.dynamic_w(rate)
-        rows.append({
-            "tech": m.tech, "cell": m.cell, "node_nm": m.node_nm,
-            "capacity_bytes": m.capacity_bytes, "banks": m.banks,
-            "area_mm2": m.area_mm2, "density_mbit_per_mm2": m.density_mbit_per_mm2,
-            "read_energy_pj": m.read_energy_pj, "write_energy_pj": m.write_energy_pj,
-            "leakage_mw": m.leakage_mw, "refresh_mw": m.refresh_mw,
-            "retention_us": m.retention_us, "latency_ns": m.latency_ns,
-            "write_latency_ns": m.write_latency_ns,
-            "static_w": static_w, "dynamic_w": dyn_w, "total_w": static_w + dyn_w,
-            "pj_per_bit_delivered": (static_w + dyn_w) / (bandwidth_bytes_per_s * 8) * 1e12,
-            "static_mw_per_mib": m.static_mw / (capacity_bytes / 2 ** 20),
-            "temperature_c": m.temperature_c, "warnings": list(m.warnings),
-        })
-    return rows
+    return [r.to_dict() for r in rows(*args, **kw)]
 
 
 @click.command("memtech")
@@ -63,7 +30,7 @@ def memtech_rows(capacity_bytes: int, node: str, *, techs: list[tuple[str, str |
 @click.option("--temperature", default=85.0, show_default=True,
               type=finite_float(-273.15, min_open=True),
               help="Junction temperature (°C) for leakage and refresh.")
-@click.option("--bandwidth", default=DEFAULT_BANDWIDTH, show_default=True,
+@click.option("--bandwidth", default="64GB/s", show_default=True,
               help="Read traffic assumed for dynamic power (64-B accesses).")
 @json_option
 def command(capacity: str, node: str, tech: str | None, cell: str | None, banks: int,
@@ -83,7 +50,7 @@ def command(capacity: str, node: str, tech: str | None, cell: str | None, banks:
         techs: list[tuple[str, str | None]] = [(CELLS[c], c) for c in CELLS]
     else:
         techs = [check_cell(tech, cell)]
-    rows = memtech_rows(cap, info.label.split()[0], techs=techs, banks=banks,
+    rows = memtech_rows(cap, info, techs=techs, banks=banks,
                         temperature_c=temperature, bandwidth_bytes_per_s=bw)
     if as_json:
         echo_json({"capacity_bytes": cap, "node_nm": info.node_nm, "banks": banks,

@@ -51,9 +51,10 @@ def command(model: str, text_path: str, tokenizer: str | None, context: int,
     BOS; non-overlapping windows of CONTEXT tokens whose first token is replaced by
     BOS; only the second half of each window is scored.
     """
-    from ...decoder._blas import blas_threads
+    from ...decoder import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import perplexity
+
     ckpt = load_checkpoint(model, tokenizer)
     tok = ckpt.require_tokenizer()
     dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ...precision import PRECISION_NAMES
 from .._common import echo_json, json_option, print_table, set_option, warn
 
 __all__ = ["command"]
@@ -16,8 +17,11 @@ __all__ = ["command"]
 @click.option("--model", default="llama-2-7b", show_default=True, help="Model preset or file.")
 @click.option("--context", default=4096, show_default=True, type=click.IntRange(min=1),
               help="KV-cache tokens.")
-@click.option("--precision", default="int4", show_default=True, help="Weight precision.")
-@click.option("--kv-precision", default=None, help="KV precision (default: --precision).")
+@click.option("--precision", default="int4", show_default=True,
+              type=click.Choice(PRECISION_NAMES, case_sensitive=False), help="Weight precision.")
+@click.option("--kv-precision", default=None,
+              type=click.Choice(PRECISION_NAMES, case_sensitive=False),
+              help="KV precision (default: --precision).")
 @click.option("--simulate", "do_simulate", is_flag=True,
               help="Simulate a decode step through the design's memory hierarchy: its "
                    "time and per-level traffic replace the roofline's time and memory "
@@ -42,6 +46,8 @@ def command(design: str, model: str, context: int, precision: str, kv_precision:
 
     if not do_simulate and sim_layers is not None:
         raise InputError("--sim-layers needs --simulate")
+    if sim_layers is not None and sim_layers < 1:
+        raise InputError(f"--sim-layers must be a positive integer, not {sim_layers}")
     d = load_design(design, overrides)
     spec = load_spec(model)
     if do_simulate:
@@ -73,10 +79,10 @@ def command(design: str, model: str, context: int, precision: str, kv_precision:
                    + ("not comparable (thermal runaway)" if r.runaway else
                       f"x{jr:.3f} ({jr - 1:+.1%})"))
     if r.simulate is not None:
-        v = r.simulate["vs_roofline"]
+        v = r.simulate.vs_roofline
         click.echo(f"dynamic energy (no temperature dependence): "
-                   f"{v['dynamic_joules_per_token']:.4f} J/token simulated, "
-                   f"{v['roofline_dynamic_joules_per_token']:.4f} J/token roofline")
+                   f"{v.dynamic_joules_per_token:.4f} J/token simulated, "
+                   f"{v.roofline_dynamic_joules_per_token:.4f} J/token roofline")
     for w in r.warnings:
         warn(w)
 
@@ -103,7 +109,7 @@ def _simulated(d: Any, spec: Any, *, sim_layers: int | None, **kw: Any) -> Any:
 
 def _echo_simulation(r: Any) -> None:
     """The simulated step: scaling, per-level traffic, DRAM, stalls, latency."""
-    s = r.simulate
+    s = r.simulate.to_dict()
     h = s["hierarchy"]
     click.echo(f"simulated: {s['layers_simulated']} of {s['n_layers']} layers (each full "
                f"size) + embedding row, final norm, classifier; traffic, stalls and time "

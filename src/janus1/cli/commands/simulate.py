@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ...precision import PRECISION_NAMES
 from .._common import echo_json, json_option, print_table, set_option
 
 __all__ = ["command"]
@@ -28,7 +29,8 @@ __all__ = ["command"]
 @click.option("--batch", default=1, show_default=True, type=click.IntRange(min=1),
               help="Sequences.")
 @click.option("--precision", default="int8", show_default=True,
-              help="Weight and KV precision (fp32, fp16, bf16, int8, int4).")
+              type=click.Choice(PRECISION_NAMES, case_sensitive=False),
+              help="Weight and KV precision.")
 @click.option("--tokens", default=1, show_default=True, type=click.IntRange(min=1),
               help="Decode steps.")
 @click.option("--layers", default=None, type=click.IntRange(min=1),

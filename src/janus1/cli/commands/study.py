@@ -32,8 +32,7 @@ def command(name: str, out_root: str, seed: int, full: bool, only: tuple[str, ..
     """
     from ...config import parse_override
     from ...errors import ConfigError
-    from ...study import discover_sections, run_study
-    from ...study._core import option_fields
+    from ...study import discover_sections, option_fields, run_study
 
     if list_only:
         for s in discover_sections():

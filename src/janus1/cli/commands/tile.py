@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ...tech.tile import TILE_PRECISIONS
 from .._common import echo_json, json_option
 
 __all__ = ["command"]
@@ -16,7 +17,8 @@ __all__ = ["command"]
               help="PE columns.")
 @click.option("--dataflow", default="os", show_default=True, help="os, ws or is.")
 @click.option("--precision", default="int8", show_default=True,
-              help="int8, int4 (2 MACs/PE/cycle) or fp16 (1/2).")
+              type=click.Choice(TILE_PRECISIONS, case_sensitive=False),
+              help="int8, int4 (2 MACs/PE/cycle), fp16 or bf16 (1/2).")
 @click.option("--gemm", nargs=3, type=click.IntRange(min=1), required=True, metavar="M K N",
               help="C[M,N] = A[M,K] B[K,N]; M=1 is a GEMV (decode).")
 @click.option("--node", default=None, help="Also report MAC energy at this node.")

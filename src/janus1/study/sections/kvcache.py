@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...models import load_spec
+from ...precision import PRECISION_NAMES
 from ...report import write_csv, write_json
 from ...workload.analysis import analyze, kv_bytes_per_token
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ MIB = 2**20
 # the seeds' models (001: Llama-2-7B; 003: DistilGPT2; the shipped real model) plus GQA
 # examples, so the table shows what n_kv_heads does
 MODELS = ("llama-2-7b", "llama-3-8b", "tinyllama-1.1b", "distilgpt2", "gpt2", "stories260k")
-PRECISIONS = ("fp32", "fp16", "bf16", "int8", "int4")
+PRECISIONS = PRECISION_NAMES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,8 +35,7 @@ class KvstudyOptions:
 
 
 def run(ctx: StudyContext) -> SectionOutput:
-    from ...decoder import load_checkpoint
-    from ...decoder._blas import blas_threads
+    from ...decoder import blas_threads, load_checkpoint
     from ...decoder.kvstudy import decode_prompts, measure_machine, roofline, run_decode
 
     o = ctx.opts(KvstudyOptions)

@@ -5,39 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...report import write_json
-from .._core import Claim, Section, SectionOutput, StudyContext, option
+from .._core import Section, SectionOutput, StudyContext, option
+from ..helpers import VERDICT_RULE, seed_claim
 
-__all__ = ["SECTION", "numeric_verdict", "VERDICT_RULE"]
-
-# One rule for every numeric seed claim in the technology and PPA sections. ±10 % is
-# the precision a "~" figure implies; ±30 % is the band within which janus1's own
-# memory model is accepted against CACTI 7 (docs/technology.md), so a value inside it
-# cannot confirm the claim but cannot contradict it either.
-_HOLDS, _PARTLY = 0.10, 0.30
-VERDICT_RULE = (f"Verdict rule for numeric claims (r = janus1 / claimed - 1): **holds** if "
-                f"|r| <= {_HOLDS:.0%}, **partly** if {_HOLDS:.0%} < |r| <= {_PARTLY:.0%} "
-                f"(inside janus1's own ±{_PARTLY:.0%} accuracy band against CACTI), "
-                f"**refuted** if |r| > {_PARTLY:.0%}. A claim checked against two janus1 "
-                f"values (a model and a bound) takes the verdict of the value closer to it.")
-
-
-def numeric_verdict(measured: float | tuple[float, ...], claimed: float) -> tuple[str, float]:
-    """(verdict, r) of a numeric claim under :data:`VERDICT_RULE`.
-
-    ``measured`` may be several janus1 values (a model and a bound); the one closest to
-    the claim decides.
-    """
-    vals = measured if isinstance(measured, tuple) else (measured,)
-    r = min((v / claimed - 1.0 for v in vals), key=abs)
-    verdict = "holds" if abs(r) <= _HOLDS else "partly" if abs(r) <= _PARTLY else "refuted"
-    return verdict, r
-
-
-def _claim(claim: str, claimed_txt: str, claimed: float, measured: float | tuple[float, ...],
-           measured_txt: str, note: str) -> Claim:
-    verdict, r = numeric_verdict(measured, claimed)
-    return Claim(seed="001", claim=claim, claimed=claimed_txt,
-                 measured=f"{measured_txt} (r = {r:+.2%})", verdict=verdict, note=note)
+__all__ = ["SECTION"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,20 +62,20 @@ def run(ctx: StudyContext) -> SectionOutput:
     area_intel = b["intel22_mib"] + non_edram
     mbw = 256 / j.power_w          # the seed's metric: 32 + 224 MB on chip over total power
     claims = [
-        _claim("compute performance", "8.2 TOPS", 8.2, j.tops["int8"],
+        seed_claim("compute performance", "8.2 TOPS", 8.2, j.tops["int8"],
                f"{j.tops['int8']:.3f} TOPS INT8 ({j.tops.get('int4', 0):.3f} TOPS INT4)",
                "16 x 16x16 MACs x 2 ops x 1 GHz; INT4 packed doubles it"),
-        _claim("total power", "~4.05 W", 4.05, j.power_w,
+        seed_claim("total power", "~4.05 W", 4.05, j.power_w,
                f"{j.power_w:.2f} W decoding {model} at {j.tokens_per_s:.1f} tokens/s "
                f"(Tj {j.junction_c:.0f} °C)",
                "dominated by LPDDR5 traffic: the INT4 weights do not fit on chip"),
-        _claim("die area (32 MB SRAM + 224 MB eDRAM)", "~79 mm²", 79.0,
+        seed_claim("die area (32 MB SRAM + 224 MB eDRAM)", "~79 mm²", 79.0,
                (j.area_mm2, area_intel),
                f"{j.area_mm2:.1f} mm² with the extrapolated 3 nm eDRAM; {area_intel:.1f} mm² "
                f"at Intel 22 nm eDRAM macro density",
                "no shipped eDRAM density fits 79 mm²; the 3 nm figure rests on an eDRAM no "
                "foundry offers"),
-        _claim("memory efficiency", "63 MB/W", 63.0, mbw,
+        seed_claim("memory efficiency", "63 MB/W", 63.0, mbw,
                f"{mbw:.0f} MB/W (256 MB / {j.power_w:.2f} W)",
                "MB/W ranks idle capacity per watt, not data delivered; janus1 reports pJ per "
                f"bit delivered instead: {j.memory_pj_per_bit:.2f} pJ/bit"),
@@ -112,7 +83,7 @@ def run(ctx: StudyContext) -> SectionOutput:
     edge = results.get("edge-tpu-like")
     if edge is not None:
         edge_mbw = 8 / edge.power_w
-        claims.append(_claim(
+        claims.append(seed_claim(
             "memory efficiency vs Edge TPU", "15.8x", 15.8, mbw / edge_mbw,
             f"{mbw / edge_mbw:.1f}x ({mbw:.0f} vs {edge_mbw:.1f} MB/W for edge-tpu-like)",
             f"in pJ per bit delivered: janus-1 {j.memory_pj_per_bit:.2f} vs edge-tpu-like "

@@ -30,8 +30,7 @@ class QuantOptions:
 
 
 def run(ctx: StudyContext) -> SectionOutput:
-    from ...decoder import FloatDecoder, load_checkpoint
-    from ...decoder._blas import blas_threads
+    from ...decoder import FloatDecoder, blas_threads, load_checkpoint
     from ...decoder.evaluate import compare, protocol_text
     from ...decoder.quant import kv_bytes_per_token, parse_scheme, weight_bytes
     from ...models import asset_path

@@ -10,7 +10,8 @@ from ...models import load_spec
 from ...presets import preset_names
 from ...report import write_csv, write_json
 from ...workload.analysis import Analysis, analyze
-from ...workload.device import DeviceSpec, load_device
+from ...design import load_device
+from ...workload.device import DeviceSpec
 from .. import Claim, Section, SectionOutput, StudyContext
 
 __all__ = ["SECTION"]

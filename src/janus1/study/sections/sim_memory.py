@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...config import to_dict
+from ...precision import PRECISION_NAMES
 from ...report import write_csv, write_json
 from ...sim import load_hierarchy, simulate
 from .. import Section, SectionOutput, StudyContext, option
-from .sim_prefetch import KV_LAYOUTS, REALISTIC, realistic_trace, result_row, trace_config
-from .sim_prefetch import trace_mix
+from ..helpers import KV_LAYOUTS, REALISTIC, realistic_trace, result_row, study_hierarchy
+from ..helpers import trace_config, trace_mix
 
-__all__ = ["SECTION"]
+__all__ = ["SECTION", "SimMemoryOptions"]
 
 FACTORS = (0.25, 0.5, 1.0, 2.0)   # times janus-1's T1 (32 MiB) and T2 (224 MiB)
 MIB = 1 << 20
@@ -32,13 +33,16 @@ def _scaled(base: dict[str, Any], factor: float, refresh: bool = True) -> dict[s
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimMemoryOptions:
-    """``--set sim_memory.KEY=VALUE``: the hierarchy, the sweep and the decode trace."""
+    """``--set sim_memory.KEY=VALUE``: the memory, the sweep and the decode trace."""
 
-    hierarchy: str = option("janus-1", help="hierarchy preset or TOML file")
+    design: str = option("janus-1", help="design whose memory is simulated (as ppa --simulate)")
+    hierarchy: str | None = option(None, help="hierarchy preset or TOML file instead of "
+                                              "the design's memory")
     factors: tuple[float, ...] = option(FACTORS, min=1e-3, max=1e3,
                                         help="capacity factors of every level")
     model: str = option(REALISTIC["model"], help="model of the decode trace")
-    precision: str = option(REALISTIC["precision"], help="its weight and KV precision")
+    precision: str = option(REALISTIC["precision"], choices=PRECISION_NAMES,
+                            help="its weight and KV precision")
     # two decode steps so the second can reuse what stayed on chip; head-major KV and
     # Janus-Prefetch-1 at depth 16 (the best setting found in sim_prefetch)
     layers: int = option(2, min=1, help="layers traced")
@@ -50,8 +54,8 @@ class SimMemoryOptions:
 
 def run(ctx: StudyContext) -> SectionOutput:
     o = ctx.opts(SimMemoryOptions)
-    hname = o.hierarchy
-    base = to_dict(load_hierarchy(hname))
+    hname, h0, k = study_hierarchy(o.hierarchy, o.design)
+    base = to_dict(h0)
     factors = list(o.factors)
     tcfg = trace_config(o)
     params, make = realistic_trace(tcfg, ctx.full)
@@ -68,7 +72,7 @@ def run(ctx: StudyContext) -> SectionOutput:
     rows = []
     runs = [(f, True) for f in factors] + [(1.0, False)]
     # 8-byte accesses (8 GB/s at 1 GHz, latency-bound) and 64-byte ones (a 512-bit vector
-    # per cycle, 64 GB/s: more than LPDDR5's 51.2 GB/s, bandwidth-bound)
+    # per design cycle, 64 GB/s at 1 GHz: near or above the DRAM's bandwidth)
     for ab in (int(params["access_bytes"]), 64):
         _, make_ab = realistic_trace({**tcfg, "access_bytes": ab}, ctx.full)
         for f, refresh in runs:
@@ -78,7 +82,7 @@ def run(ctx: StudyContext) -> SectionOutput:
             res = simulate(h, make_ab(), prefetcher="stream",
                            prefetch_options={"lookahead": 16})
             cap = sum(lv.size_bytes for lv in h.level)
-            rows.append(result_row(res, access_bytes=ab, factor=f, refresh=refresh,
+            rows.append(result_row(res, k, access_bytes=ab, factor=f, refresh=refresh,
                                    **{f"{lv.name}_MiB": lv.size_bytes / MIB for lv in h.level},
                                    capacity_over_footprint=cap / per_step))
     write_csv(ctx.out_dir / "memory_sweep.csv", rows)
@@ -101,7 +105,7 @@ def run(ctx: StudyContext) -> SectionOutput:
         f"{per_step / MIB:,.0f} MiB (weights without the embedding table, plus the KV cache). "
         f"Mix: {mix['weights']:,} weight reads, {mix['kv_reads']:,} KV reads, "
         f"{mix['kv_writes']:,} KV writes, {mix['activations']:,} activation accesses. "
-        "Latencies in cycles at 1 GHz.",
+        f"Latencies in cycles of the {h0.clock_hz / k / 1e9:g} GHz design clock.",
         "",
         f"![memory sweep]({fig})",
         "",
@@ -116,7 +120,7 @@ def run(ctx: StudyContext) -> SectionOutput:
                   + f" | {r['capacity_over_footprint']:.2f} | {'on' if r['refresh'] else 'off'} | "
                   + " | ".join(f"{r[f'{n}_hit_rate']:.4%}" for n in names)
                   + f" | {r['p50']:.0f} | {r['p99']:.0f} | {r['p999']:.0f} | {r['p9999']:.0f} | "
-                  f"{r['max']:.0f} | {r['mean']:.2f} | {r['refresh_wait_cycles']:,} | "
+                  f"{r['max']:.0f} | {r['mean']:.2f} | {r['refresh_wait_cycles']:,.0f} | "
                   f"{r['dram_bytes'] / MIB:,.0f} |")
     md += [
         "",
@@ -126,14 +130,31 @@ def run(ctx: StudyContext) -> SectionOutput:
         "the work; once the step fits, the second step hits on chip. The full "
         f"{full_model}-layer model has capacity/footprint {full_ratio:.3f} in the unscaled "
         f"`{hname}`: it is in the streaming regime whatever the on-chip size in this range. "
-        "The refresh rows show what eDRAM refresh adds to the tail at the same size. With "
-        "8-byte accesses the step needs 8 GB/s and the prefetcher hides LPDDR5 entirely; "
-        "with 64-byte accesses it asks for 64 GB/s, more than LPDDR5's 51.2 GB/s: the tail "
-        "is then queueing for DRAM, and only a step that fits on chip escapes it.",
+        "The refresh rows show what eDRAM refresh adds to the tail at the same size. "
+        + _bandwidth_reading(rows, h0.memory, h0.clock_hz / k),
     ]
     resolved = {"hierarchy": hname, "factors": factors, "trace": params,
                 "footprint_bytes_per_step": per_step}
     return SectionOutput(markdown="\n".join(md), resolved=resolved)
+
+
+def _bandwidth_reading(rows: list[dict[str, Any]], memory: Any, design_hz: float) -> str:
+    """What each access size asks of the DRAM, from the unscaled runs' figures."""
+    bw = memory.bandwidth_bytes_per_s
+    out = []
+    for ab in sorted({r["access_bytes"] for r in rows}):
+        same = [r for r in rows if r["access_bytes"] == ab]
+        r = next((r for r in same if r["factor"] == 1.0 and r["refresh"]), same[0])
+        need = ab * design_hz
+        share = (f"more than {memory.name}'s {bw / 1e9:.1f} GB/s" if need > bw else
+                 f"{need / bw:.0%} of {memory.name}'s {bw / 1e9:.1f} GB/s")
+        out.append(f"with {ab}-byte accesses the step asks for {need / 1e9:g} GB/s, {share} "
+                   f"(measured DRAM utilisation {r['dram_utilization']:.0%}, p50 "
+                   f"{r['p50']:.0f} cycles)")
+    text = "; ".join(out)
+    return (text[:1].upper() + text[1:] + ". Near the DRAM's bandwidth the prefetched lines "
+            "arrive late and the hits wait for them: the tail is then queueing for DRAM, and "
+            "only a step that fits on chip escapes it.")
 
 
 def _figure(ctx: StudyContext, all_rows: list[dict[str, Any]], base: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ...report import write_csv
 from .._core import Section, SectionOutput, StudyContext, option
-from .ppa import VERDICT_RULE, _claim, numeric_verdict
+from ..helpers import VERDICT_RULE, numeric_verdict, seed_claim
 
 __all__ = ["SECTION"]
 
@@ -21,15 +21,14 @@ def _cacti_summary() -> list[dict[str, Any]]:
     import os
     from pathlib import Path
 
-    from ...tech import predict_cacti_row
-    from ...tech._fit import load_rows
+    from ...tech import load_cacti_rows, predict_cacti_row
 
     shared = os.environ.get("JANUS1_SHARED")
     root = Path(shared) if shared else Path(__file__).resolve().parents[5] / "shared"
     ref = root / "reference"
     if not (ref / "cacti_sram.csv").exists():
         return []
-    rows = load_rows(ref)
+    rows = load_cacti_rows(ref)
     out = []
     for tech, cells in (("sram", ("itrs-hp", "itrs-lstp")), ("edram", ("lp-dram", "comm-dram"))):
         sel = [r for r in rows if r["cell_type"] in cells]
@@ -61,15 +60,16 @@ class TechCompareOptions:
 
 def run(ctx: StudyContext) -> SectionOutput:
     """Recompute the seed's 224 MB technology table at 3 nm and check the model vs CACTI."""
-    from ...cli.commands.memtech import memtech_rows
     from ...tech import CELLS, macro
+    from ...tech.memtech import memtech_rows
 
     o = ctx.opts(TechCompareOptions)
     temp, bw = o.temperature_c, o.bandwidth_bytes_per_s
     cap = 224 * 2**20
     ctx.progress("technology table")
-    rows = memtech_rows(cap, "3nm", techs=[(CELLS[c], c) for c in CELLS], banks=16,
-                        temperature_c=temp, bandwidth_bytes_per_s=bw)
+    rows = [r.to_dict() for r in memtech_rows(cap, "3nm", techs=[(CELLS[c], c) for c in CELLS],
+                                              banks=16, temperature_c=temp,
+                                              bandwidth_bytes_per_s=bw)]
     write_csv(ctx.out_dir / "memtech_224MiB_3nm.csv",
               [{k: v for k, v in r.items() if k != "warnings"} for r in rows])
     ctx.progress("CACTI comparison")
@@ -126,11 +126,11 @@ def run(ctx: StudyContext) -> SectionOutput:
                 if off and numeric_verdict(mine["total"], claimed)[0] != "refuted":
                     note += f"; the {' and '.join(off)} figures do not hold, so the total " \
                             "agrees by offsetting errors"
-            claims.append(_claim(f"{tech} {what} power, 224 MB ({cell})", f"{claimed} W",
+            claims.append(seed_claim(f"{tech} {what} power, 224 MB ({cell})", f"{claimed} W",
                                  claimed, mine[what], f"{mine[what]:.3f} W at {temp:g} °C",
                                  note))
         seed_mbw = 224 / tot
-        claims.append(_claim(f"{tech} memory per watt, 224 MB ({cell})", f"{seed_mbw:.1f} MB/W",
+        claims.append(seed_claim(f"{tech} memory per watt, 224 MB ({cell})", f"{seed_mbw:.1f} MB/W",
                              seed_mbw, 224 / r["total_w"], f"{224 / r['total_w']:.1f} MB/W",
                              "capacity over total power; janus1 reports pJ per bit "
                              f"delivered instead: {r['pj_per_bit_delivered']:.2f}"))
