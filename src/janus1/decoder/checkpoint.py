@@ -127,4 +127,5 @@ def make_decoder(ckpt: Checkpoint, *, numerics: str = "float", weights: str = "n
         raise InputError(f"--numerics {numerics!r}: expected float or fixed")
     from .float_ref import FloatDecoder
 
-    return FloatDecoder(ckpt.spec, ckpt.weights, weights_scheme=weights, kv_scheme=kv, batch=batch)
+    return FloatDecoder(ckpt.spec, ckpt.weights, weights_scheme=weights, kv_scheme=kv, batch=batch,
+                        source=ckpt.source)
