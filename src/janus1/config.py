@@ -63,8 +63,8 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{str(p)[:200]}: cannot read: {str(exc)[:200]}") from None
     return parse_toml(text, source=str(p))
 
 
@@ -149,7 +149,7 @@ def from_dict(cls: type[T], data: Mapping[str, Any], *, source: str = "config") 
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
-        where = f"{source}: {key}"
+        where = f"{source}: {key if str(key).isprintable() else ascii(key)}"
         if key in fields:
             kwargs[key] = _convert(hints[key], value, where, key)
             continue

@@ -29,7 +29,7 @@ from typing import Any
 from .errors import ConfigError, FormatError, Janus1Error
 
 __all__ = ["DEFAULT_MAX_BUFFER_BYTES", "max_buffer_bytes", "check_buffer", "check_count",
-           "check_int", "check_float", "ByteCursor", "MAX_INT"]
+           "check_int", "check_float", "ByteCursor", "MAX_INT", "path_exists"]
 
 # 1 GiB: large enough for every model the float decoder is meant for (stories110M's
 # float32 weights are 0.44 GB; TinyLlama's largest stacked tensor is 1.0 GB and needs the
@@ -145,6 +145,19 @@ def check_float(value: Any, what: str, *, lo: float | None = None, hi: float | N
     if hi is not None and (v > hi or (hi_open and v == hi)):
         raise error(f"{what} must be {'<' if hi_open else '<='} {hi:g}, not {v:g}")
     return v
+
+
+def path_exists(path: Any) -> bool:
+    """``Path(path).exists()``, with a name the OS refuses (a NUL byte, too long) turned
+    into an InputError instead of ValueError/OSError."""
+    from pathlib import Path
+
+    from .errors import InputError
+
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{str(path)[:80]!r}: not a usable path ({exc})") from None
 
 
 def _short(value: Any) -> str:

@@ -117,6 +117,10 @@ def parse_bandwidth(value: str | int | float, *, what: str = "bandwidth") -> flo
 
 def format_bytes(n: float) -> str:
     """Human-readable binary size, e.g. 536870912 -> '512.0 MiB'."""
+    if isinstance(n, bool) or not isinstance(n, (int, float)):
+        raise ConfigError(f"format_bytes: expected a number, not {str(n)[:40]!r}")
+    if not math.isfinite(n):
+        return f"{n} B"
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if abs(n) >= scale:
             return f"{n / scale:.1f} {unit}"

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config import apply_overrides, from_dict, load_toml
 from ..errors import ConfigError, InputError
-from ..limits import check_float, check_int
+from ..limits import check_float, check_int, path_exists
 from ..presets import load_preset, preset_names
 from ..tech.cells import check_cell
 from ..tech.memory import RETICLE_LIMIT_MM2, MacroResult, macro
@@ -256,11 +256,13 @@ def load_design(src: str | Path, overrides: Sequence[str] = ()) -> DesignSpec:
     s = str(src)
     data: dict[str, Any]
     p = Path(s)
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise InputError("overrides must be a list of key=value strings")
     if s.lower() in design_presets():
         data = load_preset("designs", s)
         where = f"design {s.lower()}"
     elif p.suffix == ".toml" or "/" in s:
-        if not p.exists():
+        if not path_exists(p):
             raise InputError(f"{s}: no such file")
         data = load_toml(p)
         data.setdefault("name", p.stem)
@@ -268,8 +270,17 @@ def load_design(src: str | Path, overrides: Sequence[str] = ()) -> DesignSpec:
     else:
         raise InputError(f"unknown design {s!r} (known: {', '.join(design_presets())})")
     if overrides:
-        data = apply_overrides(data, list(overrides))
+        data = _overridden(data, list(overrides))
     return from_dict(DesignSpec, data, source=where)
+
+
+def _overridden(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """``apply_overrides``, with a path through a scalar (``name.x=1``) a ConfigError."""
+    try:
+        return apply_overrides(data, overrides)
+    except (TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ConfigError(f"--set {', '.join(overrides)[:120]}: a key path goes through a "
+                          f"value that is not a table ({type(exc).__name__})") from None
 
 
 

@@ -86,9 +86,9 @@ def _scan(p: Path, cur: ByteCursor) -> list[GGUFTensorInfo]:
     for i in range(n_kv):
         key = cur.string(f"metadata key {i}", max_len=_MAX_KEY_BYTES)
         if key in keys:
-            raise FormatError(f"{p}: metadata key {key!r} appears twice")
+            raise FormatError(f"{p}: metadata key {_q(key)} appears twice")
         keys.add(key)
-        vtype = cur.u32(f"type of {key}")
+        vtype = cur.u32(f"type of {_q(key)}")
         if key == "general.alignment":
             if vtype != 4:
                 raise FormatError(f"{p}: general.alignment must be a uint32")
@@ -96,20 +96,20 @@ def _scan(p: Path, cur: ByteCursor) -> list[GGUFTensorInfo]:
             if alignment == 0 or alignment & (alignment - 1):
                 raise FormatError(f"{p}: general.alignment {alignment} is not a power of two")
             continue
-        _skip_value(cur, vtype, key, 0)
+        _skip_value(cur, vtype, _q(key), 0)
     infos: list[tuple[str, tuple[int, ...], int, int]] = []
     names: set[str] = set()
     for i in range(n_tensors):
         name = cur.string(f"tensor {i} name", max_len=_MAX_KEY_BYTES)
         if name in names:
-            raise FormatError(f"{p}: tensor {name!r} appears twice")
+            raise FormatError(f"{p}: tensor {_q(name)} appears twice")
         names.add(name)
-        nd = cur.u32(f"tensor {name} n_dims")
+        nd = cur.u32(f"tensor {_q(name)} n_dims")
         if not 1 <= nd <= _MAX_DIMS:
-            raise FormatError(f"{p}: tensor {name} has {nd} dimensions (1..{_MAX_DIMS})")
-        ne = cur.unpack(f"{nd}Q", f"tensor {name} dims")
-        tid = cur.u32(f"tensor {name} type")
-        off = cur.u64(f"tensor {name} offset")
+            raise FormatError(f"{p}: tensor {_q(name)} has {nd} dimensions (1..{_MAX_DIMS})")
+        ne = cur.unpack(f"{nd}Q", f"tensor {_q(name)} dims")
+        tid = cur.u32(f"tensor {_q(name)} type")
+        off = cur.u64(f"tensor {_q(name)} offset")
         infos.append((name, tuple(int(x) for x in ne), tid, off))
     start = cur.pos + (-cur.pos) % alignment
     out: list[GGUFTensorInfo] = []
@@ -118,16 +118,16 @@ def _scan(p: Path, cur: ByteCursor) -> list[GGUFTensorInfo]:
             qt = GGMLQuantizationType(tid)
             block, type_size = GGML_QUANT_SIZES[qt]
         except (ValueError, KeyError):
-            raise FormatError(f"{p}: tensor {name} has unknown GGML type {tid}") from None
+            raise FormatError(f"{p}: tensor {_q(name)} has unknown GGML type {tid}") from None
         if any(d < 1 for d in ne):
-            raise FormatError(f"{p}: tensor {name} has a zero dimension {list(ne)}")
+            raise FormatError(f"{p}: tensor {_q(name)} has a zero dimension {list(ne)}")
         n = math.prod(ne)
         if n > cur.size * 64 or ne[0] % block:
-            raise FormatError(f"{p}: tensor {name} dims {list(ne)} are impossible for type "
+            raise FormatError(f"{p}: tensor {_q(name)} dims {list(ne)} are impossible for type "
                               f"{qt.name} (block {block})")
         nbytes = n // block * type_size
         if off % alignment or start + off + nbytes > cur.size:
-            raise FormatError(f"{p}: tensor {name} ({nbytes} bytes at offset {off}) lies "
+            raise FormatError(f"{p}: tensor {_q(name)} ({nbytes} bytes at offset {off}) lies "
                               f"outside the file ({cur.size} bytes) or is misaligned")
         out.append(GGUFTensorInfo(name=name, ne=ne, type_id=tid, n_elements=n,
                                   n_bytes=nbytes, offset=start + off))
@@ -159,6 +159,11 @@ def _skip_value(cur: ByteCursor, vtype: int, key: str, depth: int) -> None:
                 source=cur.source)
     for j in range(count):
         _skip_value(cur, etype, f"{key}[{j}]", depth + 1)
+
+
+def _q(s: str) -> str:
+    """A name read from the file, safe to print on one line."""
+    return ascii(s)[1:-1][:80]
 
 
 def open_gguf(path: str | Path) -> Any:

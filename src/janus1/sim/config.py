@@ -244,8 +244,11 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
         ConfigError: malformed or impossible hierarchy.
         InputError: unknown preset or missing file.
     """
+    from ..limits import path_exists
     from ..presets import load_preset
 
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise InputError("overrides must be a list of key=value strings")
     if isinstance(src, HierarchyConfig):
         if not overrides:
             return src
@@ -259,8 +262,8 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
     else:
         s = str(src)
         p = Path(s)
-        if p.suffix.lower() == ".toml" or p.exists():
-            if not p.exists():
+        if p.suffix.lower() == ".toml" or path_exists(p):
+            if not path_exists(p):
                 raise InputError(f"{p}: no such hierarchy file")
             data = load_toml(p)
             data.setdefault("name", p.stem)
@@ -272,7 +275,12 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
             data = load_preset("hierarchies", s)
             source = f"hierarchy preset {s}"
     if overrides:
-        data = apply_overrides(data, list(overrides))
+        try:
+            data = apply_overrides(data, list(overrides))
+        except (TypeError, KeyError, IndexError, AttributeError) as exc:
+            # a path through a scalar (``name.x=1``); issue 12 makes apply_overrides say so
+            raise ConfigError(f"--set {', '.join(overrides)[:120]}: a key path goes through "
+                              f"a value that is not a table ({type(exc).__name__})") from None
     if "level" not in data:
         raise ConfigError(f"{source}: needs at least one [[level]] table")
     return from_dict(HierarchyConfig, data, source=source)
