@@ -223,6 +223,13 @@ class FloatDecoder:
         Returns:
             (B, vocab) float64 logits.
         """
+        # overflow inside a corrupt model's forward pass is reported once, as an error
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logits = self._step_batch(tokens, pos)
+        check_finite_logits(logits, self.source, pos)
+        return logits
+
+    def _step_batch(self, tokens: np.ndarray, pos: int) -> np.ndarray:
         p, f, w = self.spec, self.fused, self.w
         tokens = _token_array(tokens, 1)
         pos = check_int(pos, "position", lo=None, hi=None, error=InputError)
@@ -275,9 +282,7 @@ class FloatDecoder:
             hb = h1 / (np.float32(1.0) + np.exp(-h1)) * h3          # silu(w1 x) * (w3 x)
             x = x + hb @ f.w2[l].T                                  # (B, dim) residual
         x = rmsnorm(x, w.rms_final, p.norm_eps)                     # (B, dim)
-        logits = (x @ f.wcls.T).astype(np.float64)                  # (B, vocab)
-        check_finite_logits(logits, self.source, pos)
-        return logits
+        return (x @ f.wcls.T).astype(np.float64)                    # (B, vocab)
 
     def forward_batch(self, tokens: np.ndarray, *, last_only: bool = False) -> np.ndarray:
         """Teacher-forced forward of whole sequences from position 0 (no cache).
@@ -289,6 +294,12 @@ class FloatDecoder:
         Returns:
             (B, T, vocab) float32 logits, or (B, vocab) with ``last_only``.
         """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logits = self._forward_batch(tokens, last_only)
+        check_finite_logits(logits, self.source)
+        return logits
+
+    def _forward_batch(self, tokens: np.ndarray, last_only: bool) -> np.ndarray:
         p, f, w = self.spec, self.fused, self.w
         tokens = _token_array(tokens, 2)
         if tokens.ndim == 1:
@@ -329,9 +340,7 @@ class FloatDecoder:
         if last_only:
             x = x[:, -1]                                            # (B, dim)
         x = rmsnorm(x, w.rms_final, p.norm_eps)
-        logits = x @ f.wcls.T                                       # (B, [T,] vocab)
-        check_finite_logits(logits, self.source)
-        return logits
+        return x @ f.wcls.T                                         # (B, [T,] vocab)
 
     def _kv_quant(self, k: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fake-quantize keys and values (B, T, n_kv, hs) as the cache would store them."""
