@@ -77,6 +77,7 @@ def mutate_bytes(rng: random.Random, data: bytes, hot: tuple[int, int] | None = 
             b += bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
             continue
         lo, hi = (hot if hot and rng.random() < 0.7 else (0, len(b)))
+        lo = min(lo, len(b) - 1)          # an earlier truncation may have cut the hot region
         hi = max(lo + 1, min(hi, len(b)))
         off = rng.randrange(lo, hi)
         op = rng.randrange(10)
@@ -329,11 +330,56 @@ def t_llama2c(rng: random.Random, env: Env) -> None:
 
 def _gguf_header_end(env: Env) -> int:
     def end() -> int:
-        from janus1.models._gguf import scan_gguf
+        import gguf
 
-        return min(t.offset for t in scan_gguf(env.seeds / "stories260K.gguf"))
+        return int(gguf.GGUFReader(str(env.seeds / "stories260K.gguf")).data_offset)
 
     return int(env.once("gguf_end", end))
+
+
+def gguf_fields(data: bytes) -> list[tuple[int, int]]:
+    """(offset, size) of every integer field of a valid GGUF header: counts, lengths,
+    value and element types, scalar values, tensor n_dims, dims, types and offsets
+    (layout: ggml docs/gguf.md)."""
+    import struct
+
+    scalar = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+    out = [(4, 4), (8, 8), (16, 8)]
+    n_t, n_kv = struct.unpack_from("<QQ", data, 8)
+    pos = 24
+
+    def string(pos: int) -> int:
+        out.append((pos, 8))
+        return pos + 8 + struct.unpack_from("<Q", data, pos)[0]
+
+    def value(pos: int, t: int) -> int:
+        if t in scalar:
+            out.append((pos, scalar[t]))
+            return pos + scalar[t]
+        if t == 8:
+            return string(pos)
+        et, n = struct.unpack_from("<IQ", data, pos)
+        out.extend([(pos, 4), (pos + 4, 8)])
+        pos += 12
+        if et in scalar and n > 4:  # long numeric arrays: the first and last elements
+            out.extend([(pos, scalar[et]), (pos + (n - 1) * scalar[et], scalar[et])])
+            return pos + n * scalar[et]
+        for _ in range(n):
+            pos = value(pos, et)
+        return pos
+
+    for _ in range(n_kv):
+        pos = string(pos)
+        t = struct.unpack_from("<I", data, pos)[0]
+        out.append((pos, 4))
+        pos = value(pos + 4, t)
+    for _ in range(n_t):
+        pos = string(pos)
+        nd = struct.unpack_from("<I", data, pos)[0]
+        out.extend([(pos, 4)] + [(pos + 4 + 8 * i, 8) for i in range(nd)]
+                   + [(pos + 4 + 8 * nd, 4), (pos + 8 + 8 * nd, 8)])
+        pos += 16 + 8 * nd
+    return out
 
 
 def t_gguf_meta(rng: random.Random, env: Env) -> None:
@@ -341,7 +387,15 @@ def t_gguf_meta(rng: random.Random, env: Env) -> None:
     from janus1.models.tokenizer import load_tokenizer
 
     data = env.seed("stories260K.gguf")
-    p = env.write("m.gguf", mutate_bytes(rng, data, (0, _gguf_header_end(env))))
+    if rng.random() < 0.4:  # probe one header field with an odd integer
+        fields = env.once("gguf_fields", lambda: gguf_fields(data))
+        off, size = rng.choice(fields)
+        b = bytearray(data)
+        b[off:off + size] = (_pick_int(rng) % (1 << (8 * size))).to_bytes(size, "little")
+        mutated = bytes(b)
+    else:
+        mutated = mutate_bytes(rng, data, (0, _gguf_header_end(env)))
+    p = env.write("m.gguf", mutated)
     load_spec(p)
     tok = load_tokenizer(p)
     tok.decode(tok.encode("Once upon a time, a cat."))

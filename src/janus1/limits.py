@@ -187,8 +187,8 @@ class ByteCursor:
     def need(self, n: int, what: str) -> None:
         """Raise FormatError unless ``n`` bytes are left."""
         if n < 0 or n > self.left:
-            raise FormatError(f"{self.source}: truncated or corrupt {self.kind} at byte {self.pos}: "
-                              f"{what} needs {n} bytes, {self.left} left")
+            raise FormatError(f"{self.source}: truncated or corrupt {self.kind} at byte "
+                              f"{self.pos}: {what} needs {n} bytes, {self.left} left")
 
     def take(self, n: int, what: str) -> bytes:
         """The next ``n`` bytes."""
