@@ -29,7 +29,8 @@ from typing import Any
 from .errors import ConfigError, FormatError, Janus1Error
 
 __all__ = ["DEFAULT_MAX_BUFFER_BYTES", "max_buffer_bytes", "check_buffer", "check_count",
-           "check_int", "check_float", "ByteCursor", "MAX_INT", "path_exists"]
+           "check_int", "check_float", "ByteCursor", "MAX_INT", "path_exists",
+           "check_path"]
 
 # 1 GiB: large enough for every model the float decoder is meant for (stories110M's
 # float32 weights are 0.44 GB; TinyLlama's largest stacked tensor is 1.0 GB and needs the
@@ -147,6 +148,14 @@ def check_float(value: Any, what: str, *, lo: float | None = None, hi: float | N
     return v
 
 
+def check_path(path: Any, what: str = "path") -> None:
+    """Refuse (InputError) anything that is not a str or os.PathLike."""
+    from .errors import InputError
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"{what} must be a path, not {_short(path)}")
+
+
 def path_exists(path: Any) -> bool:
     """``Path(path).exists()``, with a name the OS refuses (a NUL byte, too long) turned
     into an InputError instead of ValueError/OSError."""
@@ -154,6 +163,7 @@ def path_exists(path: Any) -> bool:
 
     from .errors import InputError
 
+    check_path(path)
     try:
         return Path(path).exists()
     except (OSError, ValueError) as exc:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, InputError
-from ..limits import check_int
+from ..limits import check_int, check_path, path_exists
 
 __all__ = ["Tokenizer", "load_tokenizer"]
 
@@ -237,9 +237,12 @@ def load_tokenizer(src: str | Path, vocab_size: int | None = None) -> Tokenizer:
         InputError: missing file.
         FormatError: truncated or corrupt file, or a vocabulary size mismatch.
     """
+    check_path(src, "a tokenizer")
     p = Path(src)
-    if not p.is_file():
+    if not path_exists(p) or not p.is_file():
         raise InputError(f"{p}: no such tokenizer file")
+    if vocab_size is not None:
+        vocab_size = check_int(vocab_size, "vocab_size", lo=1, error=InputError)
     with p.open("rb") as fh:
         magic = fh.read(4)
     if magic == b"GGUF":

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
-from ..limits import check_buffer
+from ..limits import check_buffer, check_path, path_exists
 from . import load_spec
 from .spec import ModelSpec
 
@@ -125,8 +125,9 @@ def load_weights(src: str | Path) -> Weights:
 
 def load_spec_and_weights(src: str | Path) -> tuple[ModelSpec, Weights]:
     """Like :func:`load_weights`, also returning the ModelSpec read from the same file."""
+    check_path(src, "a model")
     p = Path(src)
-    if not p.exists():
+    if not path_exists(p):
         raise InputError(f"{p}: no such file or folder")
     spec = load_spec(p)
     if spec.arch != "llama":

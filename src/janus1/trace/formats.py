@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
-from ..limits import check_buffer, check_int
+from ..limits import check_buffer, check_int, check_path, path_exists
 from .chunk import LOAD, STORE, TraceChunk
 
 __all__ = ["read_trace", "write_trace", "FORMATS", "detect_format", "MAX_ACCESS_BYTES",
@@ -60,8 +60,9 @@ def detect_format(path: str | Path) -> str:
         InputError: the file does not exist.
         FormatError: the format cannot be recognised.
     """
+    check_path(path, "a trace file")
     p = Path(path)
-    if not p.exists():
+    if not path_exists(p):
         raise InputError(f"{p}: no such trace file")
     ext = p.suffix.lower()
     if ext in _EXT:
@@ -103,6 +104,7 @@ def read_trace(path: str | Path, *, fmt: str | None = None, chunk_accesses: int 
         InputError: missing file or unknown format name.
         FormatError: truncated or corrupt file, wrong keys, unparsable line.
     """
+    check_path(path, "a trace file")
     p = Path(path)
     chunk_accesses = check_int(chunk_accesses, "chunk_accesses", lo=1, hi=MAX_CHUNK_ACCESSES)
     access_bytes = check_int(access_bytes, "access_bytes", lo=1, hi=MAX_ACCESS_BYTES)
@@ -111,7 +113,7 @@ def read_trace(path: str | Path, *, fmt: str | None = None, chunk_accesses: int 
         raise InputError(f"trace format must be a name, not {fmt!r}")
     if fmt is None:
         fmt = detect_format(p)
-    elif not p.exists():
+    elif not path_exists(p):
         raise InputError(f"{p}: no such trace file")
     fmt = fmt.lower()
     if fmt not in FORMATS:
@@ -303,6 +305,9 @@ def write_trace(path: str | Path, chunks: Iterable[TraceChunk | np.ndarray], *,
     Raises:
         InputError: unknown format, or stores/sizes that ``npy`` cannot hold.
     """
+    check_path(path, "a trace file")
+    if fmt is not None and not isinstance(fmt, str):
+        raise InputError(f"trace format must be a name, not {fmt!r}")
     p = Path(path)
     fmt = (fmt or _EXT.get(p.suffix.lower(), "")).lower()
     if fmt not in FORMATS:

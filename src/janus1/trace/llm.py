@@ -219,7 +219,7 @@ class _Emitter:
 
 
 def _check(spec: ModelSpec, precision: str, batch: int, access_bytes: int,
-           chunk_accesses: int, n_layers: int | None) -> float:
+           chunk_accesses: int, n_layers: int | None, memory_map: object = None) -> float:
     from ..workload import parse_precision
 
     from .formats import MAX_ACCESS_BYTES, MAX_CHUNK_ACCESSES
@@ -236,6 +236,8 @@ def _check(spec: ModelSpec, precision: str, batch: int, access_bytes: int,
     nl = spec.n_layers
     if n_layers is not None:
         check_int(n_layers, "n_layers", lo=1, hi=nl)
+    if memory_map is not None and not isinstance(memory_map, MemoryMap):
+        raise ConfigError(f"memory_map must be a MemoryMap, not {type(memory_map).__name__}")
     return bpe
 
 
@@ -329,7 +331,7 @@ def decode_trace(spec: ModelSpec, *, precision: str = "int8", context: int = 0, 
     Raises:
         ConfigError: a bad argument (unknown precision, context beyond the model).
     """
-    bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers)
+    bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers, memory_map)
     check_int(context, "context", lo=0)
     check_int(tokens, "tokens", lo=1)
     if context + tokens > spec.seq_len:
@@ -407,7 +409,7 @@ def prefill_trace(spec: ModelSpec, *, precision: str = "int8", prompt: int = 128
     Yields:
         :class:`TraceChunk` objects.
     """
-    bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers)
+    bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers, memory_map)
     check_int(prompt, "prompt", lo=1)
     check_int(q_block, "q_block", lo=1)
     if prompt > spec.seq_len:
