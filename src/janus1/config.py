@@ -44,12 +44,16 @@ _UNIT_SUFFIXES: dict[str, Any] = {
 }
 
 
+_MAX_TOML_BYTES = 16 << 20  # configs are a few KB; refuse a file above 16 MiB unread
+
+
 def parse_toml(text: str, *, source: str) -> dict[str, Any]:
     """Parse TOML text; errors name ``source`` and the line."""
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: malformed TOML: {exc}") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # deeply nested arrays recurse
+        raise ConfigError(f"{source}: malformed TOML: {str(exc)[:200] or 'too deeply nested'}"
+                          ) from None
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -60,6 +64,9 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """
     p = Path(path)
     try:
+        if p.stat().st_size > _MAX_TOML_BYTES:
+            raise ConfigError(f"{p}: {p.stat().st_size} bytes, too large for a config "
+                              f"(at most {_MAX_TOML_BYTES})")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, InputError
-from ..limits import check_int, check_path, path_exists
+from ..limits import check_buffer, check_int, check_path, path_exists
 
 __all__ = ["Tokenizer", "load_tokenizer"]
 
@@ -258,6 +258,7 @@ def load_tokenizer(src: str | Path, vocab_size: int | None = None) -> Tokenizer:
 
 
 def _from_llama2c(p: Path) -> Tokenizer:
+    check_buffer(p.stat().st_size, "a llama2.c tokenizer", source=str(p))
     raw = p.read_bytes()
     if len(raw) < 4:
         raise FormatError(f"{p}: truncated llama2.c tokenizer ({len(raw)} bytes)")

@@ -31,6 +31,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ def detect_format(path: str | Path) -> str:
         return _EXT[ext]
     try:
         with p.open("r", encoding="ascii", errors="strict") as fh:
-            for lineno, line in enumerate(fh, 1):
+            for lineno, line in enumerate(_lines(fh), 1):
                 toks = line.split("#", 1)[0].split()
                 if not toks:
                     continue
@@ -84,7 +85,25 @@ def detect_format(path: str | Path) -> str:
     except UnicodeDecodeError:
         raise FormatError(f"{p}: not a text trace and no known extension "
                           f"({', '.join(_EXT)})") from None
+    except ValueError as exc:
+        raise FormatError(f"{p}: not a text trace: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read: {exc}") from None
     raise FormatError(f"{p}: empty trace file")
+
+
+_MAX_LINE = 4096  # a trace line is a few tokens; a longer one is not a trace
+
+
+def _lines(fh: Any) -> Iterator[str]:
+    """The lines of a text file, refusing (ValueError) one longer than ``_MAX_LINE``."""
+    while True:
+        line = fh.readline(_MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > _MAX_LINE:
+            raise ValueError(f"a line longer than {_MAX_LINE} characters")
+        yield line
 
 
 def read_trace(path: str | Path, *, fmt: str | None = None, chunk_accesses: int = 1 << 20,
@@ -254,7 +273,7 @@ def _read_text(p: Path, fmt: str, chunk: int, access_bytes: int) -> Iterator[Tra
         with fh:
             lineno = 0
             try:
-                for lineno, line in enumerate(fh, 1):  # noqa: B007
+                for lineno, line in enumerate(_lines(fh), 1):  # noqa: B007
                     toks = line.split("#", 1)[0].split()
                     if not toks:
                         continue
