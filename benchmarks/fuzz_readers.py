@@ -526,13 +526,26 @@ def _preset_loader(kind: str) -> Callable[[Path, Env], None]:
         pkg = from_dict(PackageSpec, load_toml(p), source=str(p))
         solve_junction(lambda t: 2.0, 25.0, pkg)
 
+    def datapaths(p: Path, env: Env) -> None:
+        from janus1.hw.datapath import load_datapath  # type: ignore[import-not-found]
+
+        load_datapath(p)
+
     def generic(p: Path, env: Env) -> None:
         from janus1.config import load_toml
 
         load_toml(p)
 
-    return {"models": models, "devices": devices, "designs": designs,
-            "hierarchies": hierarchies, "packages": packages}.get(kind, generic)
+    typed = {"models": models, "devices": devices, "designs": designs,
+             "hierarchies": hierarchies, "packages": packages, "datapaths": datapaths}
+    return typed.get(kind, generic)
+
+
+def untyped_kinds() -> list[str]:
+    """Preset kinds the harness can only parse as TOML (add a loader above for them)."""
+    from janus1.presets import preset_kinds
+
+    return [k for k in preset_kinds() if _preset_loader(k).__name__ == "generic"]
 
 
 def _preset_target(kind: str) -> Callable[[random.Random, Env], None]:
@@ -1027,6 +1040,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if a.save is not None:
         a.save.mkdir(parents=True, exist_ok=True)
+    for k in untyped_kinds():
+        if f"preset_{k}" in names:
+            print(f"note: preset kind {k!r} has no typed loader in _preset_loader: its TOML "
+                  "is only parsed", file=sys.stderr)
     t0 = time.monotonic()
     tallies = run_fuzz(names, a.cases, a.start, a.seed, max(1, a.jobs), a.time_budget, a.save)
     wall = time.monotonic() - t0
