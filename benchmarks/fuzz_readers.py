@@ -711,7 +711,7 @@ def t_api_decoder(rng: random.Random, env: Env) -> None:
     from janus1.decoder.float_ref import FloatDecoder, Sampler
 
     ck = env.once("ckpt", lambda: load_checkpoint("stories260k"))
-    which = rng.randrange(4)
+    which = rng.randrange(5)
     if which == 0:
         dec = env.once("dec", lambda: FloatDecoder(ck.spec, ck.weights))
         dec.step(pick(rng, [1, 5, 511]), pick(rng, [0, 1, 511]))
@@ -724,6 +724,18 @@ def t_api_decoder(rng: random.Random, env: Env) -> None:
         s = Sampler(temperature=pick(rng, [0.0, 0.8, 1.0]), topp=pick(rng, [0.9, 1.0]),
                     seed=pick(rng, [0, 1]))
         s.sample(np.linspace(-1, 1, 512))
+    elif which == 4:
+        from janus1.decoder.checkpoint import make_decoder
+        from janus1.decoder.evaluate import generate
+
+        c = load_checkpoint(pick(rng, ["stories260k"], 0.2),
+                            tokenizer=pick(rng, [None, str(env.seeds / "tok512.bin")], 0.2))
+        dec = make_decoder(c, numerics=pick(rng, ["float"], 0.1),
+                           weights=pick(rng, ["none", "int8", "int4-g32", "fp16"], 0.2),
+                           kv=pick(rng, ["none", "int8", "int4-g8"], 0.2),
+                           batch=pick(rng, [1, 2], 0.2))
+        generate(dec, [1, 403], pick(rng, [1, 3], 0.2),
+                 sampler=Sampler(temperature=pick(rng, [0.0, 0.9], 0.2)))
     else:
         tok = ck.tokenizer
         if rng.random() < 0.5:

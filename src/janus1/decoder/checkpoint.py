@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FormatError, InputError
+from ..limits import check_path
 from ..models import asset_path
 from ..models.spec import ModelSpec
 from ..models.tokenizer import Tokenizer, load_tokenizer
@@ -52,6 +53,9 @@ def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> C
         InputError: unknown name or missing path, or no tokenizer where one is needed.
         FormatError: truncated or corrupt model or tokenizer file.
     """
+    check_path(model, "a model")
+    if tokenizer is not None:
+        check_path(tokenizer, "a tokenizer")
     name = str(model)
     if name.lower() == "sanity":
         try:

@@ -176,5 +176,12 @@ class ModelSpec:
         return self.n_layers * per_layer + self.vocab_size * self.dim
 
     def replace(self, **changes: object) -> ModelSpec:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        """A copy with some fields changed (validated again).
+
+        Raises:
+            ConfigError: an unknown field or an impossible value.
+        """
+        try:
+            return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise ConfigError(f"ModelSpec.replace: {exc}") from None
