@@ -99,7 +99,9 @@ def check_weight_budget(spec: ModelSpec, source: str) -> None:
     """Refuse (FormatError) weights whose float32 arrays would exceed the buffer limit
     (:func:`janus1.limits.max_buffer_bytes`), before any is read."""
     total = 0
-    for shape in weight_shapes(spec).values():
+    for name, shape in weight_shapes(spec).items():
+        if name == "wcls" and spec.tied_classifier:
+            continue  # the embedding array itself
         n = 1
         for x in shape:
             n *= x
