@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FormatError, InputError
-from ..limits import check_path
+from ..limits import check_path, path_exists
 from ..models import asset_path
 from ..models.spec import ModelSpec
 from ..models.tokenizer import Tokenizer, load_tokenizer
@@ -63,13 +63,13 @@ def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> C
         except ImportError:
             raise InputError("model 'sanity' needs the fixed-point package") from None
         return sanity_checkpoint(seed=0)
-    if name.lower() in SHIPPED and not Path(name).exists():
+    if name.lower() in SHIPPED and not path_exists(name):
         mparts, tparts = SHIPPED[name.lower()]
         p = asset_path(*mparts)
         tok_path: Path | None = Path(tokenizer) if tokenizer else asset_path(*tparts)
     else:
         p = Path(name)
-        if not p.exists():
+        if not path_exists(p):
             raise InputError(f"{p}: no such model file or folder (or shipped name: "
                              f"{', '.join(SHIPPED)}, sanity)")
         tok_path = Path(tokenizer) if tokenizer else _find_tokenizer(p)
