@@ -340,3 +340,23 @@ def test_implausible_gguf_header_values(tmp_path: Path, key: str, value: float,
     with pytest.raises(FormatError) as exc:
         load_spec(p)
     assert key in _one_line(exc) and expect in str(exc.value)
+
+
+# ---- found by the harness itself: names the OS refuses (ENAMETOOLONG) ----
+
+@pytest.mark.parametrize("loader", ["load_checkpoint", "load_spec", "load_weights",
+                                    "load_tokenizer", "read_trace", "load_preset"])
+def test_name_too_long(loader: str) -> None:
+    from janus1.decoder.checkpoint import load_checkpoint
+    from janus1.presets import load_preset
+    from janus1.trace import read_trace
+
+    name = "a" * 300  # longer than NAME_MAX (255): Path.exists() raised OSError
+    call = {"load_checkpoint": lambda: load_checkpoint(name), "load_spec": lambda: load_spec(name),
+            "load_weights": lambda: load_weights(name),
+            "load_tokenizer": lambda: load_tokenizer(name),
+            "read_trace": lambda: list(read_trace(name)),
+            "load_preset": lambda: load_preset(name, "x")}[loader]
+    with pytest.raises(Janus1Error) as exc:
+        call()
+    _one_line(exc)
