@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..config import from_dict, load_toml
 from ..errors import ConfigError, InputError
+from ..limits import path_exists
 from ..presets import load_preset, preset_names
 from ..precision import PRECISIONS, WIDENING, parse_precision
 
@@ -101,7 +102,7 @@ def load_device(src: str | Path) -> DeviceSpec:
     if s.lower() in device_presets():
         return from_dict(DeviceSpec, load_preset("devices", s), source=f"device preset {s}")
     p = Path(s)
-    if p.suffix == ".toml" and p.exists():
+    if p.suffix == ".toml" and path_exists(p):
         data = load_toml(p)
         if "tiers" in data and "peak_ops_per_s" in data:
             data.setdefault("name", p.stem)
