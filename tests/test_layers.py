@@ -19,6 +19,7 @@ DOC = ROOT / "docs" / "ARCHITECTURE.md"
 def _floors() -> dict[str, int]:
     """``{package: floor}`` from the table under "## Dependency floors"."""
     text = DOC.read_text(encoding="utf-8").split("## Dependency floors", 1)[1]
+    text = text.split("\n## ", 1)[0]  # that section only (other tables have number columns)
     floors: dict[str, int] = {}
     for m in re.finditer(r"^\|\s*(\d+)\s*\|([^|]*)\|", text, re.M):
         for name in re.findall(r"`([\w.]+)`", m.group(2)):

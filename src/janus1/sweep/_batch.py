@@ -30,7 +30,7 @@ import numpy as np
 
 from ..design.ppa import edram_area_bounds
 from ..tech.memory import leakage_temperature_factor, retention_us
-from ..tech.tile import mac_energy_pj
+from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from ..workload.analysis import Analysis
 from ._fastppa import _EXACT, DesignContext
 
@@ -224,8 +224,8 @@ def _ppa_batch(dc: DesignContext, works: Sequence[Workload], rows: list[dict[str
 
     # ---- dynamic and fixed power ----
     macs = np.array([w.counts.decode.flops_per_token / 2.0 for w in works])
-    mac_e = np.array([mac_energy_pj(w.precision if w.precision in ("int8", "int4", "fp16",
-                                                                   "bf16") else "fp16", node)
+    mac_e = np.array([mac_energy_pj(w.precision if w.precision in TILE_PRECISIONS
+                                    else "fp16", node)
                       for w in works])
     dyn: dict[str, Any] = {"compute": macs * tps * mac_e * 1e-12}
     static_fixed: dict[str, float] = {}

@@ -28,7 +28,7 @@ from ..models.spec import ModelSpec
 from ..tech.memory import MacroResult, T0_K, leakage_temperature_factor, retention_us
 from ..tech.nodes import NodeInfo
 from ..tech.thermal import JunctionSolution, PackageSpec, solve_junction
-from ..tech.tile import mac_energy_pj
+from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from ..workload.analysis import Analysis
 from ..workload.device import DeviceSpec
 
@@ -151,7 +151,7 @@ def fast_ppa(dc: DesignContext, spec: ModelSpec, an: Analysis, *, context: int,
     dyn: dict[str, float] = {}
     static_fixed: dict[str, float] = {}
     macs_per_token = an.decode.flops_per_token / 2.0
-    compute_prec = precision if precision in ("int8", "int4", "fp16", "bf16") else "fp16"
+    compute_prec = precision if precision in TILE_PRECISIONS else "fp16"
     dyn["compute"] = macs_per_token * tokens_per_s * mac_energy_pj(compute_prec, node) * 1e-12
     read_pj_per_byte: dict[str, float] = {}
     for t, m in zip(design.tiers, dc.macros27):

@@ -31,7 +31,10 @@ __all__ = ["Chunk", "ChunkResult", "evaluate_chunk", "evaluator_for", "Evaluator
 
 _CACHE_MAX = 4096          # designs (and workloads) kept per worker
 
-_PRECISION_SCHEME = {"fp32": "none", "fp16": "fp16", "int8": "int8", "int4": "int4"}
+def _precision_scheme(precision: str) -> str | None:
+    """The quantization scheme that stores values at ``precision`` (fp32: none, the float
+    reference; None when no scheme does, as for bf16)."""
+    return "none" if precision == "fp32" else (precision if precision != "bf16" else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +224,8 @@ class Evaluator:
 
     def _accuracy_metrics(self, p: PointInputs) -> dict[str, Any]:
         o = self.spec.accuracy
-        w = o.weights or _PRECISION_SCHEME.get(p.precision)
-        kv = o.kv or _PRECISION_SCHEME.get(p.kv_precision)
+        w = o.weights or _precision_scheme(p.precision)
+        kv = o.kv or _precision_scheme(p.kv_precision)
         if w is None or kv is None:
             raise InputError(f"accuracy: no quantization scheme for "
                              f"{p.precision if w is None else p.kv_precision}; set "
