@@ -401,7 +401,10 @@ def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
         costs = []
         tc = tm = mem_time = 0.0
         for n, f, b in ops:
-            peak = device.peak((kp if n.startswith("attn") else wp).name)
+            prec = (kp if n.startswith("attn") else wp).name
+            # a measured device may state the rates its inference engine reaches on
+            # decode's matrix-vector and prefill's matrix products (engine terms)
+            peak = device.decode_peak(prec) if name == "decode" else device.prefill_peak(prec)
             pt = roofline_point(f, b, peak_flops_per_s=peak, seconds_per_byte=sec_per_byte)
             ct, mt = pt.compute_seconds, pt.memory_seconds
             costs.append(OpCost(name=n, flops=f, bytes=b, seconds=pt.seconds, bound=pt.bound))
@@ -411,6 +414,7 @@ def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
                 mem_time += mt
         total = sum(c.seconds for c in costs)
         bound = "memory" if total and mem_time >= 0.5 * total else "compute"
+        total += device.step_overhead_s  # one forward pass (a device's engine term; 0 by default)
         return PhaseResult(phase=name, tokens=tokens, flops=flops, bytes=nbytes, ops=tuple(costs),
                            seconds=total, compute_seconds=tc, memory_seconds=tm, bound=bound)
 

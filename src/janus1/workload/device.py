@@ -10,6 +10,7 @@ tier. A :class:`janus1.design` DesignSpec produces the same object
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from ..limits import path_exists
 from ..presets import load_preset, preset_names
 from ..precision import PRECISIONS, WIDENING, parse_precision
 
-__all__ = ["MemoryTier", "DeviceSpec", "load_device", "device_presets"]
+__all__ = ["MemoryTier", "Measurement", "DeviceSpec", "load_device", "device_presets"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +42,36 @@ class MemoryTier:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Measurement:
+    """How a measured device's numbers were obtained (``janus1 device measure``).
+
+    The ``[measured]`` table of a device file. One device file describes the machine at
+    one thread count; the kernels that define each peak are named in words.
+    """
+
+    threads: int                      # threads every kernel used
+    cpu: str                          # processor model name (/proc/cpuinfo)
+    cores: int = 0                    # cores the measuring process could use
+    date_utc: str = ""                # when it was measured
+    bandwidth_kernel: str = ""        # what defines tiers[0].bandwidth_bytes_per_s
+    fp32_kernel: str = ""             # what defines peak_ops_per_s.fp32
+    int8_kernel: str = ""             # what defines peak_ops_per_s.int8
+    l1d_bytes: int = 0                # data cache per core (0: not reported)
+    l2_bytes: int = 0
+    l3_bytes: int = 0                 # last-level cache (shared)
+    quick: bool = False               # measured with the small, rough test kernels
+    engine: str = ""                  # inference engine the engine terms were measured with
+    engine_kernel: str = ""           # how matvec_ops_per_s and step_overhead_s were measured
+
+    def __post_init__(self) -> None:
+        if self.threads < 1:
+            raise ConfigError(f"measured.threads must be at least 1, not {self.threads}")
+        for name in ("l1d_bytes", "l2_bytes", "l3_bytes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"measured.{name} must not be negative")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceSpec:
     """Peak compute per precision and memory tiers (fastest first).
 
@@ -54,6 +85,12 @@ class DeviceSpec:
     peak_ops_per_s: dict[str, float]          # precision -> ops/s (1 MAC = 2 ops)
     tiers: tuple[MemoryTier, ...]             # fastest first
     notes: tuple[str, ...] = field(default=())
+    measured: Measurement | None = None       # how a measured device was measured
+    # inference-engine terms, measured once per device (janus1 device measure --engine);
+    # empty / 0 for devices described by their specifications
+    matvec_ops_per_s: dict[str, float] = field(default_factory=dict)  # decode matrix-vector rate
+    matmul_ops_per_s: dict[str, float] = field(default_factory=dict)  # prefill matrix-matrix rate
+    step_overhead_s: float = 0.0              # fixed time of one forward pass
 
     def __post_init__(self) -> None:
         if not self.tiers:
@@ -65,6 +102,15 @@ class DeviceSpec:
                 raise ConfigError(f"device {self.name}: peak_ops_per_s.{k}: unknown precision")
             if v <= 0:
                 raise ConfigError(f"device {self.name}: peak_ops_per_s.{k} must be positive")
+        for table in ("matvec_ops_per_s", "matmul_ops_per_s"):
+            for k, v in getattr(self, table).items():
+                if k not in PRECISIONS:
+                    raise ConfigError(f"device {self.name}: {table}.{k}: unknown precision")
+                if not (v > 0 and math.isfinite(v)):
+                    raise ConfigError(f"device {self.name}: {table}.{k} must be positive")
+        if not 0.0 <= self.step_overhead_s < 10.0:
+            raise ConfigError(f"device {self.name}: step_overhead_s must lie in [0, 10) s, "
+                              f"not {self.step_overhead_s}")
         object.__setattr__(self, "tiers", tuple(self.tiers))
         object.__setattr__(self, "notes", tuple(self.notes))
 
@@ -77,6 +123,25 @@ class DeviceSpec:
             if name in self.peak_ops_per_s:
                 return self.peak_ops_per_s[name]
         return max(self.peak_ops_per_s.values())
+
+    def decode_peak(self, precision: str) -> float:
+        """Ops/s of the decode phase's matrix-vector products at ``precision``: the
+        measured engine rate when the device has one, never more than :meth:`peak`."""
+        return self._engine_peak(self.matvec_ops_per_s, precision)
+
+    def prefill_peak(self, precision: str) -> float:
+        """Ops/s of the prefill phase's matrix products at ``precision``: the measured
+        engine rate when the device has one, never more than :meth:`peak`."""
+        return self._engine_peak(self.matmul_ops_per_s, precision)
+
+    def _engine_peak(self, table: dict[str, float], precision: str) -> float:
+        if not table:
+            return self.peak(precision)
+        p = parse_precision(precision)
+        for name in WIDENING[WIDENING.index(p.name):]:
+            if name in table:
+                return min(table[name], self.peak(precision))
+        return self.peak(precision)
 
     @property
     def capacity_bytes(self) -> int:
