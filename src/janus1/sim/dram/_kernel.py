@@ -35,13 +35,13 @@ N_PARAMS = 17
 REF_RANK_STAGGERED, REF_RANK_SIMULTANEOUS, REF_BANK_STAGGERED = 0, 1, 2
 # per-channel counters
 (C_ACT, C_PRE, C_ONDEMAND, C_REF, C_REFB, C_RD, C_RDHIT, C_WR, C_WRHIT, C_READS_DONE,
- C_WRITES_DONE, C_DUAL, C_WB_LEFT) = range(13)
-N_COUNTERS = 13
+ C_WRITES_DONE, C_DUAL, C_WB_LEFT, C_TICKS) = range(14)
+N_COUNTERS = 14
 
 INF = np.int64(1) << 62
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _slot(ty):
     if ty == RD or ty == RDA:
         return S_RD
@@ -107,11 +107,291 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
     draining = np.zeros(nch, np.int64)
     acc_from = np.zeros(nch, np.int64)
     ch_next = np.full(nch, INF, np.int64)
+    # a lower bound on the tick at which some queued command can be issued: the queues
+    # are scanned only from then on (recomputed after every issue, lowered on arrivals)
+    cmd_ready = np.full(nch, INF, np.int64)
     mnext = np.full(n, -1, np.int64)            # merged reads chain
     added = np.zeros(n, np.int64)
     q_rank = np.empty(nq, np.int64)
     for qi in range(nq):
         q_rank[qi] = qi // nbanks if perbank else qi
+
+    # ---- helpers: closures over the state arrays, taking scalars only (numba inlines
+    # them; passing dozens of arrays to a function costs atomic refcount updates)
+    def _account(c, t):
+        d = t - acc_from[c]
+        if d > 0:
+            for r in range(nranks):
+                if open_cnt[c, r] > 0:
+                    power[c, r, 0] += d
+                else:
+                    power[c, r, 1] += d
+        acc_from[c] = t
+
+    def _erase(c, qi, k):
+        for j in range(k, cq_n[c, qi] - 1):
+            cq[c, qi, j] = cq[c, qi, j + 1]
+        cq_n[c, qi] -= 1
+        cq_tot[c] -= 1
+
+    def _pending_read(c, addr, qi):
+        """A pending read of ``addr`` (in the read queue or its command queue), else -1."""
+        for i in range(rq_n[c]):
+            if r_addr[rq[c, i]] == addr:
+                return rq[c, i]
+        for i in range(cq_n[c, qi]):
+            o = cq[c, qi, i]
+            if r_write[o] == 0 and r_addr[o] == addr:
+                return o
+        return -1
+
+    def _pending_write(c, addr, qi):
+        for i in range(wb_n[c]):
+            if r_addr[wb[c, i]] == addr:
+                return wb[c, i]
+        for i in range(cq_n[c, qi]):
+            o = cq[c, qi, i]
+            if r_write[o] != 0 and r_addr[o] == addr:
+                return o
+        return -1
+
+    def _act_window(c, r, s):
+        """Earliest tick >= s at which the activation windows allow an ACT in rank r."""
+        if faw_n[c, r] >= 4:
+            f = faw[c, r, faw_h[c, r]]
+            if f > s:
+                s = f
+        if t32aw > 0 and aw_n[c, r] >= 32:
+            f = aw[c, r, aw_h[c, r]]
+            if f > s:
+                s = f
+        return s
+
+    def _pre_blocked(c, qi, k, b):
+        """DRAMsim3 ArbitratePrecharge: an older command to the bank goes first, and a row
+        with pending hits stays open until 4 hits have been served."""
+        for j in range(k):
+            if r_bank[cq[c, qi, j]] == b:
+                return True
+        orow = open_row[c, b]
+        for j in range(k, cq_n[c, qi]):
+            o = cq[c, qi, j]
+            if r_bank[o] == b and r_row[o] == orow:
+                return hits[c, b] < 4
+        return False
+
+    def _wr_blocked(c, qi, k):
+        """DRAMsim3 HasRWDependency: an older read of the same column goes first."""
+        req = cq[c, qi, k]
+        for j in range(k):
+            o = cq[c, qi, j]
+            if (r_write[o] == 0 and r_row[o] == r_row[req] and r_col[o] == r_col[req]
+                    and r_bank[o] == r_bank[req]):
+                return True
+        return False
+
+    def _get_command(c, t):
+        """DRAMsim3 GetCommandToIssue: queues round-robin from the one after the last,
+        the first ready command of a queue (oldest first)."""
+        for _ in range(nq):
+            qi = qidx[c] + 1
+            if qi == nq:
+                qi = 0
+            qidx[c] = qi
+            if in_ref[c] != 0:
+                if refpol == REF_BANK_STAGGERED:
+                    if perbank:
+                        if qi == ref_key[c]:
+                            continue
+                    elif qi == ref_key[c]:
+                        continue
+                elif q_rank[qi] == ref_key[c]:
+                    continue
+            for k in range(cq_n[c, qi]):
+                req = cq[c, qi, k]
+                b = r_bank[req]
+                orow = open_row[c, b]
+                if orow < 0:
+                    ty = ACT
+                elif orow == r_row[req]:
+                    if r_write[req] != 0:
+                        ty = WRA if close else WR
+                    else:
+                        ty = RDA if close else RD
+                else:
+                    ty = PRE
+                s = nxt[c, b, _slot(ty)]
+                if t < s:
+                    continue
+                if ty == ACT:
+                    if _act_window(c, bank_rank[b], s) > t:
+                        continue
+                elif ty == PRE:
+                    if _pre_blocked(c, qi, k, b):
+                        continue
+                    counters[c, C_ONDEMAND] += 1
+                elif ty == WR or ty == WRA:
+                    if _wr_blocked(c, qi, k):
+                        continue
+                return ty, req, qi, k
+        return -1, -1, -1, -1
+
+    def _issue(c, ty, b, req, t, last_done, unresolved):
+        """Issue one command at tick t: statistics, completions, bank state, timing."""
+        r = bank_rank[b]
+        _account(c, t)
+        if ty == RD or ty == RDA:
+            counters[c, C_RD] += 1
+            if hits[c, b] != 0:
+                counters[c, C_RDHIT] += 1
+            done = t + rdelay
+            i = req
+            while i >= 0:
+                out_done[i] = done
+                out_lat[i] = done - added[i]
+                counters[c, C_READS_DONE] += 1
+                unresolved -= 1
+                i = mnext[i]
+            if done > last_done:
+                last_done = done
+        elif ty == WR or ty == WRA:
+            counters[c, C_WR] += 1
+            if hits[c, b] != 0:
+                counters[c, C_WRHIT] += 1
+        elif ty == ACT:
+            counters[c, C_ACT] += 1
+        elif ty == PRE:
+            counters[c, C_PRE] += 1
+        elif ty == REF:
+            counters[c, C_REF] += 1
+        else:
+            counters[c, C_REFB] += 1
+        # bank state (BankState::UpdateState)
+        if ty == RD or ty == WR:
+            hits[c, b] += 1
+        elif ty == RDA or ty == WRA or ty == PRE:
+            if open_row[c, b] >= 0:
+                open_cnt[c, r] -= 1
+            open_row[c, b] = -1
+            hits[c, b] = 0
+        elif ty == ACT:
+            open_row[c, b] = r_row[req]
+            open_cnt[c, r] += 1
+            # activation windows (ChannelState::UpdateActivationTimes)
+            if faw_n[c, r] > 0 and t >= faw[c, r, faw_h[c, r]]:
+                faw_h[c, r] = (faw_h[c, r] + 1) % 4
+                faw_n[c, r] -= 1
+            faw[c, r, (faw_h[c, r] + faw_n[c, r]) % 4] = t + tfaw
+            faw_n[c, r] += 1
+            if t32aw > 0:
+                if aw_n[c, r] > 0 and t >= aw[c, r, aw_h[c, r]]:
+                    aw_h[c, r] = (aw_h[c, r] + 1) % 32
+                    aw_n[c, r] -= 1
+                aw[c, r, (aw_h[c, r] + aw_n[c, r]) % 32] = t + t32aw
+                aw_n[c, r] += 1
+        elif ty == REF or ty == REFB:
+            key = r if ty == REF else b
+            for j in range(refq_n[c]):
+                if refq[c, j] == key:
+                    for m in range(j, refq_n[c] - 1):
+                        refq[c, m] = refq[c, m + 1]
+                    refq_n[c] -= 1
+                    break
+        # timing (ChannelState::UpdateTiming)
+        for bb in range(nb):
+            rel = relmat[b, bb]
+            for m in range(tab_n[ty, rel]):
+                s = tab_s[ty, rel, m]
+                v = t + tab_d[ty, rel, m]
+                if v > nxt[c, bb, s]:
+                    nxt[c, bb, s] = v
+        return last_done, unresolved
+
+    def _ready_of(c, req):
+        """Earliest tick the command ``req`` needs next is allowed by timing (queue rules aside)."""
+        b = r_bank[req]
+        orow = open_row[c, b]
+        if orow < 0:
+            return _act_window(c, bank_rank[b], nxt[c, b, S_ACT])
+        if orow == r_row[req]:
+            return nxt[c, b, S_WR] if r_write[req] != 0 else nxt[c, b, S_RD]
+        return nxt[c, b, S_PRE]
+
+    def _cmd_scan(c):
+        """The earliest tick any queued command may issue: its timing, skipping commands a
+        queue rule holds back (they wait for another command, which is itself an event)."""
+        best = INF
+        for qi in range(nq):
+            if in_ref[c] != 0:
+                if refpol == REF_BANK_STAGGERED:
+                    if qi == ref_key[c]:
+                        continue
+                elif q_rank[qi] == ref_key[c]:
+                    continue
+            for k in range(cq_n[c, qi]):
+                req = cq[c, qi, k]
+                b = r_bank[req]
+                orow = open_row[c, b]
+                if orow < 0:
+                    s = _act_window(c, bank_rank[b], nxt[c, b, S_ACT])
+                elif orow == r_row[req]:
+                    if r_write[req] != 0:
+                        if _wr_blocked(c, qi, k):
+                            continue
+                        s = nxt[c, b, S_WR]
+                    else:
+                        s = nxt[c, b, S_RD]
+                else:
+                    if _pre_blocked(c, qi, k, b):
+                        continue
+                    s = nxt[c, b, S_PRE]
+                if s < best:
+                    best = s
+        return best
+
+    def _next_event(c, t, cready):
+        """The earliest tick after t at which this channel can change state (a lower bound)."""
+        t1 = t + 1
+        best = cready
+        # a transaction that can move into the command queues
+        d = draining[c]
+        if d == 0 and (wb_n[c] >= tq or (wb_n[c] > drain_low and cq_tot[c] == 0)):
+            d = wb_n[c]
+        if d > 0:
+            for i in range(wb_n[c]):
+                if cq_n[c, r_q[wb[c, i]]] < qcap:
+                    return t1
+        else:
+            for i in range(rq_n[c]):
+                if cq_n[c, r_q[rq[c, i]]] < qcap:
+                    return t1
+        # a pending refresh
+        if refq_n[c] > 0:
+            if in_ref[c] == 0:
+                return t1
+            e = refq[c, 0]
+            if refpol == REF_BANK_STAGGERED:
+                s = nxt[c, e, S_PRE] if open_row[c, e] >= 0 else nxt[c, e, S_REFB]
+            else:
+                s = INF
+                any_open = False
+                for j in range(nbanks):
+                    b = e * nbanks + j
+                    if open_row[c, b] >= 0:
+                        any_open = True
+                        if nxt[c, b, S_PRE] < s:
+                            s = nxt[c, b, S_PRE]
+                if not any_open:
+                    s = 0
+                    for j in range(nbanks):
+                        if nxt[c, e * nbanks + j, S_REF] > s:
+                            s = nxt[c, e * nbanks + j, S_REF]
+            if s < best:
+                best = s
+        if best <= t1:
+            return t1
+        return best
+
 
     line = 0
     unresolved = n
@@ -122,6 +402,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
         return np.int64(-1)
 
     while True:
+        counters[0, C_TICKS] += 1
         # ---- refresh flags (Refresh::ClockTick, start of the tick) ------------------
         force = False
         if t == next_ref:
@@ -191,39 +472,27 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                         cb = e * nbanks
                 if ty == REF or ty == REFB:
                     in_ref[c] = 0
-            if ty < 0:
-                ty, creq, cqi, ck = _get_command(
-                    c, t, nq, qidx, in_ref, ref_key, q_rank, refpol, perbank, cq, cq_n,
-                    open_row, hits, nxt, faw, faw_h, faw_n, aw, aw_h, aw_n, t32aw,
-                    bank_rank, r_bank, r_row, r_col, r_write, close, counters)
+            scan = False
+            if ty < 0 and t >= cmd_ready[c]:
+                scan = True
+                ty, creq, cqi, ck = _get_command(c, t)
                 if ty >= 0:
                     cb = r_bank[creq]
             if ty >= 0:
+                scan = True
                 first_rw = ty == RD or ty == WR or ty == RDA or ty == WRA
                 if first_rw:
-                    _erase(cq, cq_n, cq_tot, c, cqi, ck)
-                last_done, unresolved = _issue(
-                    c, ty, cb, creq, t, nranks, nbanks, nb, rdelay, tfaw, t32aw, refpol,
-                    open_row, hits, open_cnt, nxt, faw, faw_h, faw_n, aw, aw_h, aw_n,
-                    refq, refq_n, acc_from, power, tab_n, tab_s, tab_d, relmat, bank_rank,
-                    r_row, mnext, added, out_done, out_lat, counters, last_done, unresolved)
+                    _erase(c, cqi, ck)
+                last_done, unresolved = _issue(c, ty, cb, creq, t, last_done, unresolved)
                 if dual:
-                    ty2, creq2, cqi2, ck2 = _get_command(
-                        c, t, nq, qidx, in_ref, ref_key, q_rank, refpol, perbank, cq, cq_n,
-                        open_row, hits, nxt, faw, faw_h, faw_n, aw, aw_h, aw_n, t32aw,
-                        bank_rank, r_bank, r_row, r_col, r_write, close, counters)
+                    ty2, creq2, cqi2, ck2 = _get_command(c, t)
                     if ty2 >= 0:
                         rw2 = ty2 == RD or ty2 == WR or ty2 == RDA or ty2 == WRA
                         if rw2 != first_rw:
                             if rw2:
-                                _erase(cq, cq_n, cq_tot, c, cqi2, ck2)
+                                _erase(c, cqi2, ck2)
                             counters[c, C_DUAL] += 1
-                            last_done, unresolved = _issue(
-                                c, ty2, r_bank[creq2], creq2, t, nranks, nbanks, nb, rdelay,
-                                tfaw, t32aw, refpol, open_row, hits, open_cnt, nxt, faw,
-                                faw_h, faw_n, aw, aw_h, aw_n, refq, refq_n, acc_from, power,
-                                tab_n, tab_s, tab_d, relmat, bank_rank, r_row, mnext, added,
-                                out_done, out_lat, counters, last_done, unresolved)
+                            last_done, unresolved = _issue(c, ty2, r_bank[creq2], creq2, t, last_done, unresolved)
             # one transaction into the command queues (ScheduleTransaction)
             if draining[c] == 0:
                 if wb_n[c] >= tq or (wb_n[c] > drain_low and cq_tot[c] == 0):
@@ -233,14 +502,16 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                     req = wb[c, i]
                     qi = r_q[req]
                     if cq_n[c, qi] < qcap:
-                        if _pending_read(c, r_addr[req], qi, rq, rq_n, cq, cq_n, r_addr,
-                                         r_write) >= 0:
+                        if _pending_read(c, r_addr[req], qi) >= 0:
                             draining[c] = 0
                             break
                         draining[c] -= 1
                         cq[c, qi, cq_n[c, qi]] = req
                         cq_n[c, qi] += 1
                         cq_tot[c] += 1
+                        tr = _ready_of(c, req)
+                        if tr < cmd_ready[c]:
+                            cmd_ready[c] = tr
                         for j in range(i, wb_n[c] - 1):
                             wb[c, j] = wb[c, j + 1]
                         wb_n[c] -= 1
@@ -253,15 +524,16 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                         cq[c, qi, cq_n[c, qi]] = req
                         cq_n[c, qi] += 1
                         cq_tot[c] += 1
+                        tr = _ready_of(c, req)
+                        if tr < cmd_ready[c]:
+                            cmd_ready[c] = tr
                         for j in range(i, rq_n[c] - 1):
                             rq[c, j] = rq[c, j + 1]
                         rq_n[c] -= 1
                         break
-            ch_next[c] = _next_event(
-                c, t, nq, nbanks, in_ref, ref_key, q_rank, refq, refq_n, refpol, cq, cq_n,
-                cq_tot, rq, rq_n, wb, wb_n, draining, tq, qcap, drain_low, open_row, hits,
-                nxt, faw, faw_h, faw_n, aw, aw_h, aw_n, t32aw, bank_rank, r_bank, r_row,
-                r_col, r_write, r_q, close)
+            if scan:
+                cmd_ready[c] = _cmd_scan(c)
+            ch_next[c] = _next_event(c, t, cmd_ready[c])
 
         # ---- the trace front-end: one request per tick, in order -------------------
         if line < n and r_cycle[line] <= t:
@@ -273,8 +545,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                 added[i] = t + 1
                 qi = r_q[i]
                 if w:
-                    if _pending_write(c, r_addr[i], qi, wb, wb_n, cq, cq_n, r_addr,
-                                      r_write) < 0:
+                    if _pending_write(c, r_addr[i], qi) < 0:
                         wb[c, wb_n[c]] = i
                         wb_n[c] += 1
                     out_done[i] = t + 2
@@ -284,8 +555,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                     if t + 2 > last_done:
                         last_done = t + 2
                 else:
-                    if _pending_write(c, r_addr[i], qi, wb, wb_n, cq, cq_n, r_addr,
-                                      r_write) >= 0:
+                    if _pending_write(c, r_addr[i], qi) >= 0:
                         out_done[i] = t + 2
                         out_lat[i] = 1
                         counters[c, C_READS_DONE] += 1
@@ -293,8 +563,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                         if t + 2 > last_done:
                             last_done = t + 2
                     else:
-                        h = _pending_read(c, r_addr[i], qi, rq, rq_n, cq, cq_n, r_addr,
-                                          r_write)
+                        h = _pending_read(c, r_addr[i], qi)
                         if h >= 0:
                             mnext[i] = mnext[h]
                             mnext[h] = i
@@ -327,298 +596,6 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
 
     # close the power accounting at the end of the last tick
     for c in range(nch):
-        _account(c, last_done + 1, nranks, open_cnt, acc_from, power)
+        _account(c, last_done + 1)
         counters[c, C_WB_LEFT] = wb_n[c]
     return last_done
-
-
-@njit(cache=True)
-def _account(c, t, nranks, open_cnt, acc_from, power):
-    d = t - acc_from[c]
-    if d > 0:
-        for r in range(nranks):
-            if open_cnt[c, r] > 0:
-                power[c, r, 0] += d
-            else:
-                power[c, r, 1] += d
-    acc_from[c] = t
-
-
-@njit(cache=True)
-def _erase(cq, cq_n, cq_tot, c, qi, k):
-    for j in range(k, cq_n[c, qi] - 1):
-        cq[c, qi, j] = cq[c, qi, j + 1]
-    cq_n[c, qi] -= 1
-    cq_tot[c] -= 1
-
-
-@njit(cache=True)
-def _pending_read(c, addr, qi, rq, rq_n, cq, cq_n, r_addr, r_write):
-    """A pending read of ``addr`` (in the read queue or its command queue), else -1."""
-    for i in range(rq_n[c]):
-        if r_addr[rq[c, i]] == addr:
-            return rq[c, i]
-    for i in range(cq_n[c, qi]):
-        o = cq[c, qi, i]
-        if r_write[o] == 0 and r_addr[o] == addr:
-            return o
-    return -1
-
-
-@njit(cache=True)
-def _pending_write(c, addr, qi, wb, wb_n, cq, cq_n, r_addr, r_write):
-    for i in range(wb_n[c]):
-        if r_addr[wb[c, i]] == addr:
-            return wb[c, i]
-    for i in range(cq_n[c, qi]):
-        o = cq[c, qi, i]
-        if r_write[o] != 0 and r_addr[o] == addr:
-            return o
-    return -1
-
-
-@njit(cache=True)
-def _act_window(c, r, s, faw, faw_h, faw_n, aw, aw_h, aw_n, t32aw):
-    """Earliest tick >= s at which the activation windows allow an ACT in rank r."""
-    if faw_n[c, r] >= 4:
-        f = faw[c, r, faw_h[c, r]]
-        if f > s:
-            s = f
-    if t32aw > 0 and aw_n[c, r] >= 32:
-        f = aw[c, r, aw_h[c, r]]
-        if f > s:
-            s = f
-    return s
-
-
-@njit(cache=True)
-def _pre_blocked(c, qi, k, b, cq, cq_n, open_row, hits, r_bank, r_row):
-    """DRAMsim3 ArbitratePrecharge: an older command to the bank goes first, and a row
-    with pending hits stays open until 4 hits have been served."""
-    for j in range(k):
-        if r_bank[cq[c, qi, j]] == b:
-            return True
-    orow = open_row[c, b]
-    for j in range(k, cq_n[c, qi]):
-        o = cq[c, qi, j]
-        if r_bank[o] == b and r_row[o] == orow:
-            return hits[c, b] < 4
-    return False
-
-
-@njit(cache=True)
-def _wr_blocked(c, qi, k, cq, r_bank, r_row, r_col, r_write):
-    """DRAMsim3 HasRWDependency: an older read of the same column goes first."""
-    req = cq[c, qi, k]
-    for j in range(k):
-        o = cq[c, qi, j]
-        if (r_write[o] == 0 and r_row[o] == r_row[req] and r_col[o] == r_col[req]
-                and r_bank[o] == r_bank[req]):
-            return True
-    return False
-
-
-@njit(cache=True)
-def _get_command(c, t, nq, qidx, in_ref, ref_key, q_rank, refpol, perbank, cq, cq_n,
-                 open_row, hits, nxt, faw, faw_h, faw_n, aw, aw_h, aw_n, t32aw, bank_rank,
-                 r_bank, r_row, r_col, r_write, close, counters):
-    """DRAMsim3 GetCommandToIssue: queues round-robin from the one after the last,
-    the first ready command of a queue (oldest first)."""
-    for _ in range(nq):
-        qi = qidx[c] + 1
-        if qi == nq:
-            qi = 0
-        qidx[c] = qi
-        if in_ref[c] != 0:
-            if refpol == REF_BANK_STAGGERED:
-                if perbank:
-                    if qi == ref_key[c]:
-                        continue
-                elif qi == ref_key[c]:
-                    continue
-            elif q_rank[qi] == ref_key[c]:
-                continue
-        for k in range(cq_n[c, qi]):
-            req = cq[c, qi, k]
-            b = r_bank[req]
-            orow = open_row[c, b]
-            if orow < 0:
-                ty = ACT
-            elif orow == r_row[req]:
-                if r_write[req] != 0:
-                    ty = WRA if close else WR
-                else:
-                    ty = RDA if close else RD
-            else:
-                ty = PRE
-            s = nxt[c, b, _slot(ty)]
-            if t < s:
-                continue
-            if ty == ACT:
-                if _act_window(c, bank_rank[b], s, faw, faw_h, faw_n, aw, aw_h, aw_n,
-                               t32aw) > t:
-                    continue
-            elif ty == PRE:
-                if _pre_blocked(c, qi, k, b, cq, cq_n, open_row, hits, r_bank, r_row):
-                    continue
-                counters[c, C_ONDEMAND] += 1
-            elif ty == WR or ty == WRA:
-                if _wr_blocked(c, qi, k, cq, r_bank, r_row, r_col, r_write):
-                    continue
-            return ty, req, qi, k
-    return -1, -1, -1, -1
-
-
-@njit(cache=True)
-def _issue(c, ty, b, req, t, nranks, nbanks, nb, rdelay, tfaw, t32aw, refpol,
-           open_row, hits, open_cnt, nxt, faw, faw_h, faw_n, aw, aw_h, aw_n,
-           refq, refq_n, acc_from, power, tab_n, tab_s, tab_d, relmat, bank_rank,
-           r_row, mnext, added, out_done, out_lat, counters, last_done, unresolved):
-    """Issue one command at tick t: statistics, completions, bank state, timing."""
-    r = bank_rank[b]
-    _account(c, t, nranks, open_cnt, acc_from, power)
-    if ty == RD or ty == RDA:
-        counters[c, C_RD] += 1
-        if hits[c, b] != 0:
-            counters[c, C_RDHIT] += 1
-        done = t + rdelay
-        i = req
-        while i >= 0:
-            out_done[i] = done
-            out_lat[i] = done - added[i]
-            counters[c, C_READS_DONE] += 1
-            unresolved -= 1
-            i = mnext[i]
-        if done > last_done:
-            last_done = done
-    elif ty == WR or ty == WRA:
-        counters[c, C_WR] += 1
-        if hits[c, b] != 0:
-            counters[c, C_WRHIT] += 1
-    elif ty == ACT:
-        counters[c, C_ACT] += 1
-    elif ty == PRE:
-        counters[c, C_PRE] += 1
-    elif ty == REF:
-        counters[c, C_REF] += 1
-    else:
-        counters[c, C_REFB] += 1
-    # bank state (BankState::UpdateState)
-    if ty == RD or ty == WR:
-        hits[c, b] += 1
-    elif ty == RDA or ty == WRA or ty == PRE:
-        if open_row[c, b] >= 0:
-            open_cnt[c, r] -= 1
-        open_row[c, b] = -1
-        hits[c, b] = 0
-    elif ty == ACT:
-        open_row[c, b] = r_row[req]
-        open_cnt[c, r] += 1
-        # activation windows (ChannelState::UpdateActivationTimes)
-        if faw_n[c, r] > 0 and t >= faw[c, r, faw_h[c, r]]:
-            faw_h[c, r] = (faw_h[c, r] + 1) % 4
-            faw_n[c, r] -= 1
-        faw[c, r, (faw_h[c, r] + faw_n[c, r]) % 4] = t + tfaw
-        faw_n[c, r] += 1
-        if t32aw > 0:
-            if aw_n[c, r] > 0 and t >= aw[c, r, aw_h[c, r]]:
-                aw_h[c, r] = (aw_h[c, r] + 1) % 32
-                aw_n[c, r] -= 1
-            aw[c, r, (aw_h[c, r] + aw_n[c, r]) % 32] = t + t32aw
-            aw_n[c, r] += 1
-    elif ty == REF or ty == REFB:
-        key = r if ty == REF else b
-        for j in range(refq_n[c]):
-            if refq[c, j] == key:
-                for m in range(j, refq_n[c] - 1):
-                    refq[c, m] = refq[c, m + 1]
-                refq_n[c] -= 1
-                break
-    # timing (ChannelState::UpdateTiming)
-    for bb in range(nb):
-        rel = relmat[b, bb]
-        for m in range(tab_n[ty, rel]):
-            s = tab_s[ty, rel, m]
-            v = t + tab_d[ty, rel, m]
-            if v > nxt[c, bb, s]:
-                nxt[c, bb, s] = v
-    return last_done, unresolved
-
-
-@njit(cache=True)
-def _next_event(c, t, nq, nbanks, in_ref, ref_key, q_rank, refq, refq_n, refpol, cq, cq_n,
-                cq_tot, rq, rq_n, wb, wb_n, draining, tq, qcap, drain_low, open_row, hits,
-                nxt, faw, faw_h, faw_n, aw, aw_h, aw_n, t32aw, bank_rank, r_bank, r_row,
-                r_col, r_write, r_q, close):
-    """The earliest tick after t at which this channel can change state (a lower bound:
-    commands blocked by a queue rule wait for another event; ready ones for the timing)."""
-    t1 = t + 1
-    best = INF
-    # a transaction that can move into the command queues
-    d = draining[c]
-    if d == 0 and (wb_n[c] >= tq or (wb_n[c] > drain_low and cq_tot[c] == 0)):
-        d = wb_n[c]
-    if d > 0:
-        for i in range(wb_n[c]):
-            if cq_n[c, r_q[wb[c, i]]] < qcap:
-                return t1
-    else:
-        for i in range(rq_n[c]):
-            if cq_n[c, r_q[rq[c, i]]] < qcap:
-                return t1
-    # a pending refresh
-    if refq_n[c] > 0:
-        if in_ref[c] == 0:
-            return t1
-        e = refq[c, 0]
-        if refpol == REF_BANK_STAGGERED:
-            s = nxt[c, e, S_PRE] if open_row[c, e] >= 0 else nxt[c, e, S_REFB]
-        else:
-            s = INF
-            any_open = False
-            for j in range(nbanks):
-                b = e * nbanks + j
-                if open_row[c, b] >= 0:
-                    any_open = True
-                    if nxt[c, b, S_PRE] < s:
-                        s = nxt[c, b, S_PRE]
-            if not any_open:
-                s = 0
-                for j in range(nbanks):
-                    if nxt[c, e * nbanks + j, S_REF] > s:
-                        s = nxt[c, e * nbanks + j, S_REF]
-        if s < best:
-            best = s
-    # queued commands
-    for qi in range(nq):
-        if in_ref[c] != 0:
-            if refpol == REF_BANK_STAGGERED:
-                if qi == ref_key[c]:
-                    continue
-            elif q_rank[qi] == ref_key[c]:
-                continue
-        for k in range(cq_n[c, qi]):
-            req = cq[c, qi, k]
-            b = r_bank[req]
-            orow = open_row[c, b]
-            if orow < 0:
-                s = _act_window(c, bank_rank[b], nxt[c, b, S_ACT], faw, faw_h, faw_n, aw,
-                                aw_h, aw_n, t32aw)
-            elif orow == r_row[req]:
-                if r_write[req] != 0:
-                    if _wr_blocked(c, qi, k, cq, r_bank, r_row, r_col, r_write):
-                        continue
-                    s = nxt[c, b, S_WR]
-                else:
-                    s = nxt[c, b, S_RD]
-            else:
-                if _pre_blocked(c, qi, k, b, cq, cq_n, open_row, hits, r_bank, r_row):
-                    continue
-                s = nxt[c, b, S_PRE]
-            if s < best:
-                best = s
-                if best <= t1:
-                    return t1
-    if best <= t1:
-        return t1
-    return best

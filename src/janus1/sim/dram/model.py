@@ -98,6 +98,7 @@ class DramStats:
     dramsim3_energy_raw: float      # DRAMsim3's printed total_energy (V x mA x cycles)
     rank_active_cycles: int         # summed over ranks and channels
     rank_idle_cycles: int
+    ticks_simulated: int            # cycles the event-driven loop visited (<= cycles)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -206,10 +207,12 @@ def _latency_stats(lat: np.ndarray) -> LatencyStats:
     if lat.size == 0:
         return LatencyStats(mean=None, p50=None, p90=None, p99=None, p999=None, p9999=None,
                             max=None)
-    s = np.sort(lat)
-    n = s.size
-    ps = {k: float(s[max(1, int(np.ceil(q * n - 1e-9))) - 1]) for k, q in _PERCENTILES}
-    return LatencyStats(mean=float(lat.mean()), max=float(s[-1]), **ps)
+    # latencies are small non-negative integers: a histogram gives exact nearest ranks
+    cum = np.cumsum(np.bincount(lat))
+    n = int(cum[-1])
+    ps = {k: float(np.searchsorted(cum, max(1, int(np.ceil(q * n - 1e-9)))))
+          for k, q in _PERCENTILES}
+    return LatencyStats(mean=float(lat.mean()), max=float(cum.size - 1), **ps)
 
 
 def simulate_dram(spec: DramSpec, addresses: np.ndarray, is_write: np.ndarray,
@@ -301,7 +304,7 @@ def _stats(spec: DramSpec, n: int, wr: np.ndarray, lat: np.ndarray, counters: np
     bw = n * access_bytes / (time_ns * 1e-9) if cycles > 0 else 0.0
     peak = spec.peak_bandwidth_bytes_per_s
     rd_cmds = int(tot[K.C_RD])
-    lstats = _latency_stats(rlat.astype(np.float64))
+    lstats = _latency_stats(rlat)
     return DramStats(
         cycles=cycles, read_latency_mean=lstats.mean,
         row_hit_rate=(int(tot[K.C_RDHIT]) / rd_cmds) if rd_cmds else None,
@@ -321,4 +324,5 @@ def _stats(spec: DramSpec, n: int, wr: np.ndarray, lat: np.ndarray, counters: np
         energy=energy, energy_pj=raw_total * spec.tck_ns,
         energy_pj_per_bit=(raw_total * spec.tck_ns / (n * access_bytes * 8)) if n else None,
         average_power_mw=raw_total / cycles if cycles > 0 else 0.0,
-        dramsim3_energy_raw=raw_total, rank_active_cycles=active, rank_idle_cycles=idle)
+        dramsim3_energy_raw=raw_total, rank_active_cycles=active, rank_idle_cycles=idle,
+        ticks_simulated=int(tot[K.C_TICKS]))
