@@ -469,12 +469,14 @@ def check_mapping(spec: DramSpec, where: str) -> None:
         if t not in FIELDS:
             raise ConfigError(f"{where}: [system] address_mapping {m!r}: unknown field "
                               f"{t!r} (fields: {', '.join(FIELDS)})")
-    for f in FIELDS:
-        n = toks.count(f)
-        if n == 0:
-            raise ConfigError(f"{where}: [system] address_mapping {m!r}: field {f!r} missing")
-        if n > 1:
-            raise ConfigError(f"{where}: [system] address_mapping {m!r}: field {f!r} repeated")
+    missing = [f for f in FIELDS if f not in toks]
+    repeated = [f for f in FIELDS if toks.count(f) > 1]
+    if repeated:
+        raise ConfigError(f"{where}: [system] address_mapping {m!r}: field {repeated[0]!r} "
+                          f"repeated ({', '.join(map(repr, missing))} missing)")
+    if missing:  # pragma: no cover - six fields of six kinds: a missing one is a repeat
+        raise ConfigError(f"{where}: [system] address_mapping {m!r}: field {missing[0]!r} "
+                          "missing")
     if spec.address_bits > 63:
         raise ConfigError(f"{where}: [system] address_mapping {m!r} needs "
                           f"{spec.address_bits} address bits, more than a 63-bit address holds")
