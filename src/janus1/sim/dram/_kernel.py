@@ -51,7 +51,7 @@ def _slot(ty):
 
 
 @njit(cache=True)
-def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
+def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                     r_ch, r_bank, r_q, r_row, r_col, r_addr, r_write, r_cycle,
                     out_done, out_lat, counters, power):
     """Run all requests; fill ``out_done`` (completion tick), ``out_lat`` (read latency,
@@ -90,7 +90,15 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
     open_row = np.full((nch, nb), -1, np.int64)
     hits = np.zeros((nch, nb), np.int64)        # column commands since the row opened
     open_cnt = np.zeros((nch, nranks), np.int64)
-    nxt = np.zeros((nch, nb, N_SLOTS), np.int64)  # earliest tick per timing slot
+    # earliest tick per timing slot, kept at three levels: a bank may issue a command
+    # at max(bank, its bank group, its rank). DRAMsim3's constraints nest (for every
+    # slot the same-bank delay >= the same-group one >= the same-rank one, given
+    # tCCD_L >= tCCD_S, tRRD_L >= tRRD_S, tWTR_L >= tWTR_S, which the spec checks),
+    # so applying a "same group" delay to the whole group, the issuing bank included,
+    # changes nothing, and one command updates O(1) entries instead of every bank.
+    nxt_b = np.zeros((nch, nb, N_SLOTS), np.int64)
+    nxt_g = np.zeros((nch, nranks * nbg, N_SLOTS), np.int64)
+    nxt_r = np.zeros((nch, nranks, N_SLOTS), np.int64)
     faw = np.zeros((nch, nranks, 4), np.int64)
     faw_h = np.zeros((nch, nranks), np.int64)
     faw_n = np.zeros((nch, nranks), np.int64)
@@ -110,6 +118,9 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
     # a lower bound on the tick at which some queued command can be issued: the queues
     # are scanned only from then on (recomputed after every issue, lowered on arrivals)
     cmd_ready = np.full(nch, INF, np.int64)
+    # the same bound per command queue: only the queue of a bank whose state changed is
+    # rescanned (timing constraints and activation windows only ever move later)
+    qready = np.full((nch, nq), INF, np.int64)
     mnext = np.full(n, -1, np.int64)            # merged reads chain
     added = np.zeros(n, np.int64)
     q_rank = np.empty(nq, np.int64)
@@ -118,6 +129,24 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
 
     # ---- helpers: closures over the state arrays, taking scalars only (numba inlines
     # them; passing dozens of arrays to a function costs atomic refcount updates)
+    def _excluded(c, qi):
+        """Queues of the rank (or bank) being refreshed are skipped (DRAMsim3)."""
+        if in_ref[c] == 0:
+            return False
+        if refpol == REF_BANK_STAGGERED:
+            return qi == ref_key[c]
+        return q_rank[qi] == ref_key[c]
+
+    def _nx(c, b, s):
+        v = nxt_b[c, b, s]
+        g = nxt_g[c, bank_grp[b], s]
+        r = nxt_r[c, bank_rank[b], s]
+        if g > v:
+            v = g
+        if r > v:
+            v = r
+        return v
+
     def _account(c, t):
         d = t - acc_from[c]
         if d > 0:
@@ -198,15 +227,8 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
             if qi == nq:
                 qi = 0
             qidx[c] = qi
-            if in_ref[c] != 0:
-                if refpol == REF_BANK_STAGGERED:
-                    if perbank:
-                        if qi == ref_key[c]:
-                            continue
-                    elif qi == ref_key[c]:
-                        continue
-                elif q_rank[qi] == ref_key[c]:
-                    continue
+            if qready[c, qi] > t or _excluded(c, qi):
+                continue  # nothing in this queue can be ready yet: DRAMsim3 finds nothing
             for k in range(cq_n[c, qi]):
                 req = cq[c, qi, k]
                 b = r_bank[req]
@@ -220,7 +242,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                         ty = RDA if close else RD
                 else:
                     ty = PRE
-                s = nxt[c, b, _slot(ty)]
+                s = _nx(c, b, _slot(ty))
                 if t < s:
                     continue
                 if ty == ACT:
@@ -298,13 +320,30 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                     refq_n[c] -= 1
                     break
         # timing (ChannelState::UpdateTiming)
-        for bb in range(nb):
-            rel = relmat[b, bb]
-            for m in range(tab_n[ty, rel]):
-                s = tab_s[ty, rel, m]
-                v = t + tab_d[ty, rel, m]
-                if v > nxt[c, bb, s]:
-                    nxt[c, bb, s] = v
+        g = bank_grp[b]
+        for m in range(tab_n[ty, 0]):
+            s = tab_s[ty, 0, m]
+            v = t + tab_d[ty, 0, m]
+            if v > nxt_b[c, b, s]:
+                nxt_b[c, b, s] = v
+        for m in range(tab_n[ty, 1]):
+            s = tab_s[ty, 1, m]
+            v = t + tab_d[ty, 1, m]
+            if v > nxt_g[c, g, s]:
+                nxt_g[c, g, s] = v
+        for m in range(tab_n[ty, 2]):
+            s = tab_s[ty, 2, m]
+            v = t + tab_d[ty, 2, m]
+            if v > nxt_r[c, r, s]:
+                nxt_r[c, r, s] = v
+        if tab_n[ty, 3] > 0:
+            for rr in range(nranks):
+                if rr != r:
+                    for m in range(tab_n[ty, 3]):
+                        s = tab_s[ty, 3, m]
+                        v = t + tab_d[ty, 3, m]
+                        if v > nxt_r[c, rr, s]:
+                            nxt_r[c, rr, s] = v
         return last_done, unresolved
 
     def _ready_of(c, req):
@@ -312,41 +351,44 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
         b = r_bank[req]
         orow = open_row[c, b]
         if orow < 0:
-            return _act_window(c, bank_rank[b], nxt[c, b, S_ACT])
+            return _act_window(c, bank_rank[b], _nx(c, b, S_ACT))
         if orow == r_row[req]:
-            return nxt[c, b, S_WR] if r_write[req] != 0 else nxt[c, b, S_RD]
-        return nxt[c, b, S_PRE]
+            return _nx(c, b, S_WR) if r_write[req] != 0 else _nx(c, b, S_RD)
+        return _nx(c, b, S_PRE)
 
-    def _cmd_scan(c):
-        """The earliest tick any queued command may issue: its timing, skipping commands a
-        queue rule holds back (they wait for another command, which is itself an event)."""
+    def _queue_scan(c, qi):
+        """The earliest tick a command of queue qi may issue: its timing, skipping commands
+        a queue rule holds back (they wait for another command, itself an event)."""
+        best = INF
+        for k in range(cq_n[c, qi]):
+            req = cq[c, qi, k]
+            b = r_bank[req]
+            orow = open_row[c, b]
+            if orow < 0:
+                s = _act_window(c, bank_rank[b], _nx(c, b, S_ACT))
+            elif orow == r_row[req]:
+                if r_write[req] != 0:
+                    if _wr_blocked(c, qi, k):
+                        continue
+                    s = _nx(c, b, S_WR)
+                else:
+                    s = _nx(c, b, S_RD)
+            else:
+                if _pre_blocked(c, qi, k, b):
+                    continue
+                s = _nx(c, b, S_PRE)
+            if s < best:
+                best = s
+        return best
+
+    def _cmd_scan(c, full):
+        """The earliest tick any eligible queued command may issue (a lower bound)."""
         best = INF
         for qi in range(nq):
-            if in_ref[c] != 0:
-                if refpol == REF_BANK_STAGGERED:
-                    if qi == ref_key[c]:
-                        continue
-                elif q_rank[qi] == ref_key[c]:
-                    continue
-            for k in range(cq_n[c, qi]):
-                req = cq[c, qi, k]
-                b = r_bank[req]
-                orow = open_row[c, b]
-                if orow < 0:
-                    s = _act_window(c, bank_rank[b], nxt[c, b, S_ACT])
-                elif orow == r_row[req]:
-                    if r_write[req] != 0:
-                        if _wr_blocked(c, qi, k):
-                            continue
-                        s = nxt[c, b, S_WR]
-                    else:
-                        s = nxt[c, b, S_RD]
-                else:
-                    if _pre_blocked(c, qi, k, b):
-                        continue
-                    s = nxt[c, b, S_PRE]
-                if s < best:
-                    best = s
+            if full:
+                qready[c, qi] = _queue_scan(c, qi)
+            if qready[c, qi] < best and not _excluded(c, qi):
+                best = qready[c, qi]
         return best
 
     def _next_event(c, t, cready):
@@ -371,7 +413,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                 return t1
             e = refq[c, 0]
             if refpol == REF_BANK_STAGGERED:
-                s = nxt[c, e, S_PRE] if open_row[c, e] >= 0 else nxt[c, e, S_REFB]
+                s = _nx(c, e, S_PRE) if open_row[c, e] >= 0 else _nx(c, e, S_REFB)
             else:
                 s = INF
                 any_open = False
@@ -379,13 +421,13 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                     b = e * nbanks + j
                     if open_row[c, b] >= 0:
                         any_open = True
-                        if nxt[c, b, S_PRE] < s:
-                            s = nxt[c, b, S_PRE]
+                        if _nx(c, b, S_PRE) < s:
+                            s = _nx(c, b, S_PRE)
                 if not any_open:
                     s = 0
                     for j in range(nbanks):
-                        if nxt[c, e * nbanks + j, S_REF] > s:
-                            s = nxt[c, e * nbanks + j, S_REF]
+                        if _nx(c, e * nbanks + j, S_REF) > s:
+                            s = _nx(c, e * nbanks + j, S_REF)
             if s < best:
                 best = s
         if best <= t1:
@@ -450,10 +492,10 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                         ref_key[c] = e
                 if refpol == REF_BANK_STAGGERED:
                     if open_row[c, e] >= 0:
-                        if t >= nxt[c, e, S_PRE]:
+                        if t >= _nx(c, e, S_PRE):
                             ty = PRE
                             cb = e
-                    elif t >= nxt[c, e, S_REFB]:
+                    elif t >= _nx(c, e, S_REFB):
                         ty = REFB
                         cb = e
                 else:
@@ -461,25 +503,30 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                     for j in range(nbanks):
                         b = e * nbanks + j
                         if open_row[c, b] >= 0:
-                            if t >= nxt[c, b, S_PRE]:
+                            if t >= _nx(c, b, S_PRE):
                                 ty = PRE
                                 cb = b
                                 break
-                        elif t >= nxt[c, b, S_REF]:
+                        elif t >= _nx(c, b, S_REF):
                             ready += 1
                     if ty < 0 and ready == nbanks:
                         ty = REF
                         cb = e * nbanks
                 if ty == REF or ty == REFB:
                     in_ref[c] = 0
-            scan = False
+            full = False  # rescan every queue (the bound was stale, or a refresh ended)
+            dq1 = -1      # queues whose bank changed state
+            dq2 = -1
             if ty < 0 and t >= cmd_ready[c]:
-                scan = True
                 ty, creq, cqi, ck = _get_command(c, t)
                 if ty >= 0:
                     cb = r_bank[creq]
+                else:
+                    full = True
             if ty >= 0:
-                scan = True
+                dq1 = cb if perbank else bank_rank[cb]
+                if ty == REF or ty == REFB:
+                    full = True
                 first_rw = ty == RD or ty == WR or ty == RDA or ty == WRA
                 if first_rw:
                     _erase(c, cqi, ck)
@@ -492,7 +539,10 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                             if rw2:
                                 _erase(c, cqi2, ck2)
                             counters[c, C_DUAL] += 1
-                            last_done, unresolved = _issue(c, ty2, r_bank[creq2], creq2, t, last_done, unresolved)
+                            b2 = r_bank[creq2]
+                            dq2 = b2 if perbank else bank_rank[b2]
+                            last_done, unresolved = _issue(c, ty2, b2, creq2, t, last_done,
+                                                           unresolved)
             # one transaction into the command queues (ScheduleTransaction)
             if draining[c] == 0:
                 if wb_n[c] >= tq or (wb_n[c] > drain_low and cq_tot[c] == 0):
@@ -510,6 +560,8 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                         cq_n[c, qi] += 1
                         cq_tot[c] += 1
                         tr = _ready_of(c, req)
+                        if tr < qready[c, qi]:
+                            qready[c, qi] = tr
                         if tr < cmd_ready[c]:
                             cmd_ready[c] = tr
                         for j in range(i, wb_n[c] - 1):
@@ -525,14 +577,21 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, relmat, bank_rank,
                         cq_n[c, qi] += 1
                         cq_tot[c] += 1
                         tr = _ready_of(c, req)
+                        if tr < qready[c, qi]:
+                            qready[c, qi] = tr
                         if tr < cmd_ready[c]:
                             cmd_ready[c] = tr
                         for j in range(i, rq_n[c] - 1):
                             rq[c, j] = rq[c, j + 1]
                         rq_n[c] -= 1
                         break
-            if scan:
-                cmd_ready[c] = _cmd_scan(c)
+            if full:
+                cmd_ready[c] = _cmd_scan(c, True)
+            elif dq1 >= 0:
+                qready[c, dq1] = _queue_scan(c, dq1)
+                if dq2 >= 0 and dq2 != dq1:
+                    qready[c, dq2] = _queue_scan(c, dq2)
+                cmd_ready[c] = _cmd_scan(c, False)
             ch_next[c] = _next_event(c, t, cmd_ready[c])
 
         # ---- the trace front-end: one request per tick, in order -------------------

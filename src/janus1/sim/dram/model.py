@@ -192,17 +192,6 @@ def _tables(spec: DramSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tab_n, tab_s, tab_d
 
 
-def _relations(spec: DramSpec) -> tuple[np.ndarray, np.ndarray]:
-    nb = spec.ranks * spec.banks
-    b = np.arange(nb)
-    rank, bg = b // spec.banks, (b % spec.banks) // spec.banks_per_group
-    same_rank = rank[:, None] == rank[None, :]
-    same_bg = same_rank & (bg[:, None] == bg[None, :])
-    rel = np.where(same_rank, np.where(same_bg, 1, 2), 3).astype(np.int64)
-    rel[b, b] = 0
-    return rel, rank.astype(np.int64)
-
-
 def _latency_stats(lat: np.ndarray) -> LatencyStats:
     if lat.size == 0:
         return LatencyStats(mean=None, p50=None, p90=None, p99=None, p999=None, p9999=None,
@@ -267,12 +256,13 @@ def simulate_dram(spec: DramSpec, addresses: np.ndarray, is_write: np.ndarray,
         spec.banks_per_group
     P[K.P_PERBANK] = perbank
     tab_n, tab_s, tab_d = _tables(spec)
-    rel, bank_rank = _relations(spec)
+    bank_rank = np.arange(spec.ranks * spec.banks, dtype=np.int64) // spec.banks
     done = np.full(n, -1, np.int64)
     lat = np.full(n, -1, np.int64)
     counters = np.zeros((spec.channels, K.N_COUNTERS), np.int64)
     power = np.zeros((spec.channels, spec.ranks, 2), np.int64)
-    last = int(K.simulate_kernel(P, tab_n, tab_s, tab_d, rel, bank_rank,
+    bank_grp = np.arange(spec.ranks * spec.banks, dtype=np.int64) // spec.banks_per_group
+    last = int(K.simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                                  f["ch"].astype(np.int64), bank, q,
                                  f["ro"].astype(np.int64), f["co"].astype(np.int64),
                                  addr, wr, cyc, done, lat, counters, power))

@@ -406,6 +406,10 @@ def dram_from_sections(sections: Mapping[str, Mapping[str, Any]], *, name: str, 
     for key in ("CL", "tRCD", "tRP", "tRAS", "tRFC", "tREFI", "tFAW"):
         if get(key) <= 0 and not (key == "tRCD" and (is_gddr or is_hbm)):
             raise ConfigError(f"{where}: [timing] {key} must be positive")
+    for short, long_ in (("tCCD_S", "tCCD_L"), ("tRRD_S", "tRRD_L"), ("tWTR_S", "tWTR_L")):
+        if get(short) > get(long_):
+            raise ConfigError(f"{where}: [timing] {short} = {get(short)} exceeds {long_} = "
+                              f"{get(long_)} (same-bank-group spacing is never shorter)")
     if get("tRFC") >= get("tREFI"):
         raise ConfigError(f"{where}: [timing] tRFC = {get('tRFC')} is not below "
                           f"tREFI = {get('tREFI')}")
