@@ -39,6 +39,12 @@ REF_RANK_STAGGERED, REF_RANK_SIMULTANEOUS, REF_BANK_STAGGERED = 0, 1, 2
 N_COUNTERS = 14
 
 INF = np.int64(1) << 62
+FILT = 4096  # buckets of the pending-address filters
+
+
+@njit(cache=True)
+def _bucket(addr):
+    return ((addr >> 6) ^ (addr >> 18)) & (FILT - 1)
 
 
 @njit(cache=True)
@@ -48,6 +54,28 @@ def _slot(ty):
     if ty == WR or ty == WRA:
         return S_WR
     return ty  # ACT, PRE, REF, REFB map to themselves
+
+
+@njit(cache=True)
+def map_fields(addr, shift, pos, mask, nbanks, bpg, perbank):
+    """Per request: channel, flat bank (rank x banks + group x banks per group + bank),
+    command queue, row and column, from byte addresses (DRAMsim3 AddressMapping; pos and
+    mask in the order ch ra bg ba ro co)."""
+    n = addr.shape[0]
+    ch = np.empty(n, np.int64)
+    bank = np.empty(n, np.int64)
+    q = np.empty(n, np.int64)
+    row = np.empty(n, np.int64)
+    col = np.empty(n, np.int64)
+    for i in range(n):
+        a = addr[i] >> shift
+        ra = (a >> pos[1]) & mask[1]
+        ch[i] = (a >> pos[0]) & mask[0]
+        bank[i] = ra * nbanks + ((a >> pos[2]) & mask[2]) * bpg + ((a >> pos[3]) & mask[3])
+        q[i] = bank[i] if perbank else ra
+        row[i] = (a >> pos[4]) & mask[4]
+        col[i] = (a >> pos[5]) & mask[5]
+    return ch, bank, q, row, col
 
 
 @njit(cache=True)
@@ -122,6 +150,10 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
     # rescanned (timing constraints and activation windows only ever move later)
     qready = np.full((nch, nq), INF, np.int64)
     mnext = np.full(n, -1, np.int64)            # merged reads chain
+    # counting filters of the addresses of pending reads and writes: a zero bucket means
+    # "not pending" without scanning the queues (a non-zero one is checked by a scan)
+    rd_filt = np.zeros((nch, FILT), np.int64)
+    wr_filt = np.zeros((nch, FILT), np.int64)
     added = np.zeros(n, np.int64)
     q_rank = np.empty(nq, np.int64)
     for qi in range(nq):
@@ -165,6 +197,8 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
 
     def _pending_read(c, addr, qi):
         """A pending read of ``addr`` (in the read queue or its command queue), else -1."""
+        if rd_filt[c, _bucket(addr)] == 0:
+            return -1
         for i in range(rq_n[c]):
             if r_addr[rq[c, i]] == addr:
                 return rq[c, i]
@@ -175,6 +209,8 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
         return -1
 
     def _pending_write(c, addr, qi):
+        if wr_filt[c, _bucket(addr)] == 0:
+            return -1
         for i in range(wb_n[c]):
             if r_addr[wb[c, i]] == addr:
                 return wb[c, i]
@@ -263,6 +299,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
         r = bank_rank[b]
         _account(c, t)
         if ty == RD or ty == RDA:
+            rd_filt[c, _bucket(r_addr[req])] -= 1
             counters[c, C_RD] += 1
             if hits[c, b] != 0:
                 counters[c, C_RDHIT] += 1
@@ -277,6 +314,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
             if done > last_done:
                 last_done = done
         elif ty == WR or ty == WRA:
+            wr_filt[c, _bucket(r_addr[req])] -= 1
             counters[c, C_WR] += 1
             if hits[c, b] != 0:
                 counters[c, C_WRHIT] += 1
@@ -607,6 +645,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                     if _pending_write(c, r_addr[i], qi) < 0:
                         wb[c, wb_n[c]] = i
                         wb_n[c] += 1
+                        wr_filt[c, _bucket(r_addr[i])] += 1
                     out_done[i] = t + 2
                     out_lat[i] = -1
                     counters[c, C_WRITES_DONE] += 1
@@ -629,6 +668,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                         else:
                             rq[c, rq_n[c]] = i
                             rq_n[c] += 1
+                            rd_filt[c, _bucket(r_addr[i])] += 1
                 if t + 1 < ch_next[c]:
                     ch_next[c] = t + 1
 

@@ -235,10 +235,12 @@ def simulate_dram(spec: DramSpec, addresses: np.ndarray, is_write: np.ndarray,
                          f"{spec.address_bits} address bits)")
     if n and int(cyc.min()) < 0:
         raise InputError(f"request {int(np.argmin(cyc))}: negative cycle")
-    f = map_addresses(spec, addr)
-    bank = (f["ra"] * spec.banks + f["bg"] * spec.banks_per_group + f["ba"]).astype(np.int64)
     perbank = spec.queue_structure == "PER_BANK"
-    q = bank if perbank else f["ra"].astype(np.int64)
+    fields = ("ch", "ra", "bg", "ba", "ro", "co")
+    pos = np.array([spec.field_positions[k] for k in fields], np.int64)
+    mask = np.array([(1 << spec.field_widths[k]) - 1 for k in fields], np.int64)
+    ch, bank, q, row, col = K.map_fields(addr, spec.shift_bits, pos, mask, spec.banks,
+                                         spec.banks_per_group, perbank)
     nq = spec.ranks * spec.banks if perbank else spec.ranks
     policy = {"RANK_LEVEL_STAGGERED": K.REF_RANK_STAGGERED,
               "RANK_LEVEL_SIMULTANEOUS": K.REF_RANK_SIMULTANEOUS,
@@ -263,9 +265,8 @@ def simulate_dram(spec: DramSpec, addresses: np.ndarray, is_write: np.ndarray,
     power = np.zeros((spec.channels, spec.ranks, 2), np.int64)
     bank_grp = np.arange(spec.ranks * spec.banks, dtype=np.int64) // spec.banks_per_group
     last = int(K.simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
-                                 f["ch"].astype(np.int64), bank, q,
-                                 f["ro"].astype(np.int64), f["co"].astype(np.int64),
-                                 addr, wr, cyc, done, lat, counters, power))
+                                 ch, bank, q, row, col, addr, wr, cyc, done, lat, counters,
+                                 power))
     if last == -2:  # pragma: no cover - a model bug, not a user error
         raise RuntimeError("DRAM model stalled with requests outstanding")
     return DramResult(stats=_stats(spec, n, wr, lat, counters, power, last, access_bytes),
