@@ -13,7 +13,12 @@ jump is exact (ranks' power states are accumulated over the skipped span).
 Command types and timing slots are small integers; timing constraints are a table
 ``(issued type, relation, target slot) -> delay`` built in :mod:`.model` from the spec,
 with relation 0 same bank, 1 other bank same bank group, 2 other bank group same rank,
-3 other rank (DRAMsim3 ``timing.cc``).
+3 other rank (DRAMsim3 ``timing.cc``). They are applied at bank, bank-group and rank
+level (see ``nxt_b/nxt_g/nxt_r`` below).
+
+The helpers are closures over the state arrays that take scalars only: a numba function
+called with dozens of arrays pays an atomic reference-count update per array per call,
+which cost 8-10x of the run time when they were module-level functions.
 """
 
 from __future__ import annotations
@@ -119,11 +124,13 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
     hits = np.zeros((nch, nb), np.int64)        # column commands since the row opened
     open_cnt = np.zeros((nch, nranks), np.int64)
     # earliest tick per timing slot, kept at three levels: a bank may issue a command
-    # at max(bank, its bank group, its rank). DRAMsim3's constraints nest (for every
-    # slot the same-bank delay >= the same-group one >= the same-rank one, given
-    # tCCD_L >= tCCD_S, tRRD_L >= tRRD_S, tWTR_L >= tWTR_S, which the spec checks),
-    # so applying a "same group" delay to the whole group, the issuing bank included,
-    # changes nothing, and one command updates O(1) entries instead of every bank.
+    # at max(bank, its bank group, its rank). DRAMsim3's constraints nest: every slot of
+    # the "other bank group" list is in the "other bank, same group" list with a delay
+    # no larger (given tCCD_L >= tCCD_S, tRRD_L >= tRRD_S, tWTR_L >= tWTR_S, which the
+    # spec checks; model._tables asserts it), and the same-bank list has that slot with
+    # a delay no smaller, or the bank's own state rules the command out for longer (a
+    # closed bank needs its ACT first). So applying a group delay to the whole group,
+    # the issuing bank included, changes nothing, and a command updates O(1) entries.
     nxt_b = np.zeros((nch, nb, N_SLOTS), np.int64)
     nxt_g = np.zeros((nch, nranks * nbg, N_SLOTS), np.int64)
     nxt_r = np.zeros((nch, nranks, N_SLOTS), np.int64)

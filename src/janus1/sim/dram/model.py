@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import InputError
+from ...errors import ConfigError, InputError
 from .spec import DramSpec
 
 __all__ = ["DramStats", "DramResult", "LatencyStats", "EnergyBreakdown", "simulate_dram",
@@ -180,6 +180,13 @@ def _tables(spec: DramSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                  [(S_ACT, a_a_l), (S_REFB, spec.tRFCb)], [(S_ACT, a_a_s), (S_REFB, spec.tRFCb)],
                  []],
     }
+    # the nesting the kernel's three-level timing relies on (see _kernel.nxt_b)
+    for ty, rels in rules.items():
+        same_group, other_group = dict(rels[1]), dict(rels[2])
+        for slot, d in other_group.items():
+            if slot not in same_group or same_group[slot] < d:
+                raise ConfigError(f"{spec.name}: timing constraints do not nest (command "
+                                  f"{ty}, slot {slot}): a _S timing exceeds its _L one")
     tab_n = np.zeros((K.N_TYPES, 4), np.int64)
     tab_s = np.zeros((K.N_TYPES, 4, K.N_SLOTS), np.int64)
     tab_d = np.zeros((K.N_TYPES, 4, K.N_SLOTS), np.int64)
