@@ -163,3 +163,18 @@ def test_every_policy_completes_every_request(name: str, queues: str, page: str,
     else:
         assert s.ref_cmds > 0
     assert s.rank_active_cycles + s.rank_idle_cycles == s.cycles * spec.ranks * spec.channels
+
+
+def test_write_drain_low_watermark() -> None:
+    """12 writes to distinct addresses, then one read 2000 cycles later (so the run lasts):
+    DRAMsim3 starts a drain the first cycle the buffer holds more than 8 writes with every
+    command queue empty (9 writes, one enters per cycle) and moves that many; the last 3
+    stay (3 <= 8). With the low watermark raised to 16 none is written."""
+    addrs = [64 * i for i in range(12)] + [1 << 20]
+    writes = [1] * 12 + [0]
+    cycles = list(range(12)) + [2000]
+    _, res = run("ddr4-3200", addrs, writes=writes, cycles=cycles)
+    assert res.stats.write_cmds == 9 and res.stats.writes_left_in_buffer == 3
+    _, res = run("ddr4-3200", addrs, writes=writes, cycles=cycles,
+                 overrides=("system.write_drain_low=16",))
+    assert res.stats.write_cmds == 0 and res.stats.writes_left_in_buffer == 12

@@ -14,7 +14,8 @@ keys left out, and the same derived values:
 
 TOML presets (``janus1/presets/drams/*.toml``) use the same sections and keys, plus
 ``source`` and ``notes``; they may also give ``burst_cycles`` (LPDDR5's WCK:CK ratio),
-``tRC`` and ``ranks`` directly, and protocols DRAMsim3 lacks (LPDDR5, LPDDR5X, which are
+``tRC``, ``ranks`` and ``[system] write_drain_low`` (the write buffer's low watermark,
+DRAMsim3's fixed 8) directly, and protocols DRAMsim3 lacks (LPDDR5, LPDDR5X, which are
 timed like LPDDR4). Keys DRAMsim3 does not read are accepted and listed in the spec's
 notes; a malformed value is a :class:`janus1.errors.ConfigError` naming the file,
 section and key.
@@ -63,7 +64,8 @@ _READ_KEYS: dict[str, dict[str, Any]] = {
     "other": {"epoch_period": 100000, "output_level": 1, "output_prefix": "dramsim3"},
 }
 # janus1 extensions allowed in TOML presets (not DRAMsim3 keys).
-_EXTRA_KEYS = {"dram_structure": {"burst_cycles", "ranks"}, "timing": {"tRC"}}
+_EXTRA_KEYS = {"dram_structure": {"burst_cycles", "ranks"}, "timing": {"tRC"},
+               "system": {"write_drain_low"}}
 _FLOAT_KEYS = {"tCK"} | set(_READ_KEYS["power"])
 _STR_KEYS = {"protocol", "address_mapping", "queue_structure", "row_buf_policy",
              "refresh_policy", "output_prefix"}
@@ -327,7 +329,7 @@ def dram_from_sections(sections: Mapping[str, Mapping[str, Any]], *, name: str, 
             raise ConfigError(f"{where}: [{sec}] must be a table")
         for key, raw in keys.items():
             w = f"{where}: [{sec}] {key}"
-            if key in known or key in _EXTRA_KEYS.get(sec, ()):
+            if key in known or (strict and key in _EXTRA_KEYS.get(sec, ())):
                 vals[key] = _value(raw, key, w)
             elif strict:
                 raise ConfigError(f"{w}: unknown key (DRAMsim3 reads: "
@@ -454,6 +456,7 @@ def dram_from_sections(sections: Mapping[str, Mapping[str, Any]], *, name: str, 
         address_mapping=get("address_mapping"), row_buf_policy=rbp, refresh_policy=policy,
         queue_structure=qs, trans_queue_size=get("trans_queue_size"),
         cmd_queue_size=get("cmd_queue_size"), dual_cmd=bool(get("hbm_dual_cmd") and is_hbm),
+        write_drain_low=vals.get("write_drain_low", DRAMSIM3_WRITE_DRAIN_LOW),
         channel_size_mb=channel_size, VDD=get("VDD"), IDD0=get("IDD0"), IDD2N=get("IDD2N"),
         IDD3N=get("IDD3N"), IDD4R=get("IDD4R"), IDD4W=get("IDD4W"), IDD5AB=get("IDD5AB"),
         IDD5PB=get("IDD5PB"), notes=tuple(out_notes))
