@@ -143,3 +143,14 @@ def test_unknown_preset_and_key() -> None:
         load_dram("ddr9")
     with pytest.raises(ConfigError, match="unknown key"):
         load_dram("ddr4-3200", ["timing.tXYZ=3"])
+
+
+def test_overrides_apply_to_ini_files_and_are_checked() -> None:
+    ini = shared_path("reference", "dramsim3_configs", "DDR4_8Gb_x8_3200.ini")
+    assert read_dramsim3_ini(ini, ["timing.tRCD=24"]).tRCD == 24
+    with pytest.raises(ConfigError, match="tRAS = 52 exceeds tRC = 40"):
+        read_dramsim3_ini(ini, ["timing.tRC=40"])  # a janus1 key, honoured when set
+    with pytest.raises(ConfigError, match="unknown key 'tFOO'"):
+        read_dramsim3_ini(ini, ["timing.tFOO=1"])
+    with pytest.raises(ConfigError, match="tRCD = 60 exceeds tRAS = 52"):
+        read_dramsim3_ini(ini, ["timing.tRCD=60"])

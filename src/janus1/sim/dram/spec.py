@@ -71,6 +71,7 @@ _STR_KEYS = {"protocol", "address_mapping", "queue_structure", "row_buf_policy",
              "refresh_policy", "output_prefix"}
 _BOOL_KEYS = {"bankgroup_enable", "hbm_dual_cmd", "unified_queue", "enable_self_refresh",
               "aggressive_precharging_enabled"}
+_OVERRIDDEN = "__overridden__"  # marks --set keys inside the sections dict
 # DRAMsim3 drains the write buffer when it holds more than this many writes and every
 # command queue is empty (controller.cc ScheduleTransaction at 2981759; the ini's
 # write_buf_size is read but not used there, see shared/reference/dramsim3.md caveat 7).
@@ -317,7 +318,10 @@ def dram_from_sections(sections: Mapping[str, Mapping[str, Any]], *, name: str, 
     """
     out_notes = list(notes)
     vals: dict[str, Any] = {}
+    forced = set(sections.get(_OVERRIDDEN, {}))
     for sec, keys in sections.items():
+        if sec == _OVERRIDDEN:
+            continue
         known = _READ_KEYS.get(sec)
         if known is None:
             if strict:
@@ -329,7 +333,8 @@ def dram_from_sections(sections: Mapping[str, Mapping[str, Any]], *, name: str, 
             raise ConfigError(f"{where}: [{sec}] must be a table")
         for key, raw in keys.items():
             w = f"{where}: [{sec}] {key}"
-            if key in known or (strict and key in _EXTRA_KEYS.get(sec, ())):
+            extra = key in _EXTRA_KEYS.get(sec, ()) and (strict or f"{sec}.{key}" in forced)
+            if key in known or extra:
                 vals[key] = _value(raw, key, w)
             elif strict:
                 raise ConfigError(f"{w}: unknown key (DRAMsim3 reads: "
@@ -400,6 +405,10 @@ def dram_from_sections(sections: Mapping[str, Mapping[str, Any]], *, name: str, 
     tRC = vals.get("tRC", tRAS + tRP)
     if tRAS > tRC:
         raise ConfigError(f"{where}: [timing] tRAS = {tRAS} exceeds tRC = {tRC}")
+    if get("tRCD") > tRAS and not (is_gddr or is_hbm):
+        raise ConfigError(f"{where}: [timing] tRCD = {get('tRCD')} exceeds tRAS = {tRAS}")
+    if (is_gddr or is_hbm) and max(get("tRCDRD"), get("tRCDWR")) > tRAS:
+        raise ConfigError(f"{where}: [timing] tRCDRD/tRCDWR exceed tRAS = {tRAS}")
     if tRC < tRAS + tRP:
         out_notes.append(f"tRC {tRC} < tRAS + tRP = {tRAS + tRP}: tRC only bounds ACT->ACT")
     tck = get("tCK")
@@ -521,6 +530,8 @@ def read_dramsim3_ini(path: str | Path, overrides: Sequence[str] = ()) -> DramSp
 
 
 def _apply_overrides(sections: dict[str, Any], overrides: Sequence[str]) -> None:
+    """Apply ``section.key=value`` overrides; an override must name a key janus1 reads
+    (DRAMsim3's keys and janus1's extensions), whatever the file's kind."""
     from ...config import parse_override
 
     for item in overrides:
@@ -528,7 +539,14 @@ def _apply_overrides(sections: dict[str, Any], overrides: Sequence[str]) -> None
         if len(path) != 2:
             raise ConfigError(f"--set {item!r}: expected section.key=value "
                               f"(sections: {', '.join(_READ_KEYS)})")
-        sections.setdefault(path[0], {})[path[1]] = value
+        sec, key = path
+        if sec not in _READ_KEYS:
+            raise ConfigError(f"--set {item!r}: unknown section {sec!r} (known: "
+                              f"{', '.join(_READ_KEYS)})")
+        if key not in _READ_KEYS[sec] and key not in _EXTRA_KEYS.get(sec, ()):
+            raise ConfigError(f"--set {item!r}: unknown key {key!r} in [{sec}]")
+        sections.setdefault(sec, {})[key] = value
+        sections.setdefault(_OVERRIDDEN, {})[f"{sec}.{key}"] = True
 
 
 def dram_presets() -> list[str]:
