@@ -119,6 +119,9 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
     cq = np.empty((nch, nq, qcap), np.int64)    # command queues
     cq_n = np.zeros((nch, nq), np.int64)
     cq_tot = np.zeros(nch, np.int64)
+    # 1: no read-queue entry can move (every target command queue is full); cleared when
+    # a command queue loses an entry or a read enters the read queue
+    rq_stuck = np.zeros(nch, np.int64)
     qidx = np.zeros(nch, np.int64)              # round-robin pointer
     open_row = np.full((nch, nb), -1, np.int64)
     hits = np.zeros((nch, nb), np.int64)        # column commands since the row opened
@@ -201,6 +204,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
             cq[c, qi, j] = cq[c, qi, j + 1]
         cq_n[c, qi] -= 1
         cq_tot[c] -= 1
+        rq_stuck[c] = 0
 
     def _pending_read(c, addr, qi):
         """A pending read of ``addr`` (in the read queue or its command queue), else -1."""
@@ -448,7 +452,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
             for i in range(wb_n[c]):
                 if cq_n[c, r_q[wb[c, i]]] < qcap:
                     return t1
-        else:
+        elif rq_stuck[c] == 0:
             for i in range(rq_n[c]):
                 if cq_n[c, r_q[rq[c, i]]] < qcap:
                     return t1
@@ -613,11 +617,13 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                             wb[c, j] = wb[c, j + 1]
                         wb_n[c] -= 1
                         break
-            else:
+            elif rq_stuck[c] == 0:
+                rq_stuck[c] = 1
                 for i in range(rq_n[c]):
                     req = rq[c, i]
                     qi = r_q[req]
                     if cq_n[c, qi] < qcap:
+                        rq_stuck[c] = 0
                         cq[c, qi, cq_n[c, qi]] = req
                         cq_n[c, qi] += 1
                         cq_tot[c] += 1
@@ -676,6 +682,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                             rq[c, rq_n[c]] = i
                             rq_n[c] += 1
                             rd_filt[c, _bucket(r_addr[i])] += 1
+                            rq_stuck[c] = 0
                 if t + 1 < ch_next[c]:
                     ch_next[c] = t + 1
 
