@@ -276,6 +276,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
             qidx[c] = qi
             if qready[c, qi] > t or _excluded(c, qi):
                 continue  # nothing in this queue can be ready yet: DRAMsim3 finds nothing
+            qmin = INF  # this queue's bound, tightened on the way (if nothing issues)
             for k in range(cq_n[c, qi]):
                 req = cq[c, qi, k]
                 b = r_bank[req]
@@ -291,9 +292,14 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                     ty = PRE
                 s = _nx(c, b, _slot(ty))
                 if t < s:
+                    if s < qmin:
+                        qmin = s
                     continue
                 if ty == ACT:
-                    if _act_window(c, bank_rank[b], s) > t:
+                    w = _act_window(c, bank_rank[b], s)
+                    if w > t:
+                        if w < qmin:
+                            qmin = w
                         continue
                 elif ty == PRE:
                     if _pre_blocked(c, qi, k, b):
@@ -303,6 +309,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                     if _wr_blocked(c, qi, k):
                         continue
                 return ty, req, qi, k
+            qready[c, qi] = qmin
         return -1, -1, -1, -1
 
     def _issue(c, ty, b, req, t, last_done, unresolved):
