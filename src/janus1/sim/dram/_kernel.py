@@ -83,7 +83,7 @@ def map_fields(addr, shift, pos, mask, nbanks, bpg, perbank):
     return ch, bank, q, row, col
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                     r_ch, r_bank, r_q, r_row, r_col, r_addr, r_write, r_cycle,
                     out_done, out_lat, counters, power):
