@@ -24,6 +24,22 @@ def _line_of(path: Path, index: int) -> int:
     return index + 1  # pragma: no cover
 
 
+def _janus1_trace(p: Path) -> tuple[Any, Any, str]:
+    """(addresses, is_write, format) of a trace in one of janus1's own formats."""
+    import numpy as np
+
+    from ...trace import detect_format, read_trace
+
+    addrs, writes = [], []
+    for ch in read_trace(p):
+        addrs.append(np.asarray(ch.addr, dtype=np.int64))
+        writes.append(np.zeros(len(ch.addr), np.int8) if ch.kind is None
+                      else (np.asarray(ch.kind) == 1).astype(np.int8))
+    a = np.concatenate(addrs) if addrs else np.zeros(0, np.int64)
+    w = np.concatenate(writes) if writes else np.zeros(0, np.int8)
+    return a, w, detect_format(p)
+
+
 def dram_report(trace: str, dram: str, overrides: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run ``trace`` on ``dram``; the JSON report (``cycles``, ``read_latency_mean``,
     ``row_hit_rate`` first, then counts, energy, percentiles, the configuration)."""
@@ -31,7 +47,7 @@ def dram_report(trace: str, dram: str, overrides: tuple[str, ...] = ()) -> dict[
     from ...sim.dram import first_out_of_range, load_dram, read_dram_trace, simulate_dram
 
     spec = load_dram(dram, overrides)
-    tr = read_dram_trace(trace)
+    tr = read_dram_trace(trace, read_other=_janus1_trace)
     bad = first_out_of_range(spec, tr.addresses)
     if bad >= 0:
         where = (f"{trace}:{_line_of(Path(trace), bad)}" if tr.fmt in ("dramsim3", "din",

@@ -12,8 +12,10 @@ per cycle).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,12 +59,18 @@ def looks_like_dramsim3(head: bytes) -> bool:
     return False
 
 
-def read_dram_trace(path: str | Path) -> DramTrace:
+def read_dram_trace(path: str | Path, *,
+                    read_other: Callable[[Path], tuple[Any, Any, str]] | None = None) -> DramTrace:
     """Read a trace file for the DRAM model.
+
+    A DRAMsim3 trace (recognised by content) is parsed here. Any other file goes to
+    ``read_other(path) -> (addresses, is_write, format name)``; the command line passes
+    janus1's own trace readers (:mod:`janus1.trace`, a floor above ``sim``).
 
     Raises:
         InputError: no such file.
-        FormatError: a malformed line (the message names the file and line).
+        FormatError: a malformed line (the message names the file and line), or a file
+            that is not a DRAMsim3 trace when no ``read_other`` is given.
     """
     p = Path(path)
     if not p.is_file():
@@ -71,18 +79,11 @@ def read_dram_trace(path: str | Path) -> DramTrace:
         head = fh.read(4096)
     if looks_like_dramsim3(head):
         return _read_dramsim3(p)
-    from ...trace import read_trace
-
-    addrs, writes = [], []
-    for ch in read_trace(p):
-        addrs.append(np.asarray(ch.addr, dtype=np.int64))
-        writes.append(np.zeros(len(ch.addr), np.int8) if ch.kind is None
-                      else (np.asarray(ch.kind) == 1).astype(np.int8))
-    a = np.concatenate(addrs) if addrs else np.zeros(0, np.int64)
-    w = np.concatenate(writes) if writes else np.zeros(0, np.int8)
-    from ...trace import detect_format
-
-    return DramTrace(path=str(p), fmt=detect_format(p), addresses=a, is_write=w, cycles=None)
+    if read_other is None:
+        raise FormatError(f"{p}: not a DRAMsim3 trace")
+    a, w, fmt = read_other(p)
+    return DramTrace(path=str(p), fmt=fmt, addresses=np.asarray(a, dtype=np.int64),
+                     is_write=np.asarray(w, dtype=np.int8), cycles=None)
 
 
 def _read_dramsim3(p: Path) -> DramTrace:
