@@ -9,13 +9,15 @@ Run: python benchmarks/bench_cli_startup.py [--runs 10]
    --prefetcher none``, with the kernels cached (a first run compiles or loads them and
    is not counted): issue 13's target is under 0.8 s. Importing numba is most of it.
 
-The machine is shared: the load average is printed next to the figures.
+The machine is shared: the load average is printed next to the figures, and each
+command's CPU time (user + system) too, which a busy machine does not inflate much.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,20 +28,26 @@ from pathlib import Path
 import numpy as np
 
 
-def _time(cmd: list[str], runs: int) -> list[float]:
+def _time(cmd: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """Wall times and CPU times (user + system, of the child process) of ``runs`` runs."""
     subprocess.run(cmd, check=True, capture_output=True)  # warm the file and kernel caches
-    times = []
+    times, cpus = [], []
     for _ in range(runs):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         times.append(time.perf_counter() - t0)
-    return times
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return times, cpus
 
 
-def _line(label: str, times: list[float]) -> str:
+def _line(label: str, measured: tuple[list[float], list[float]]) -> str:
+    times, cpus = measured
     return (f"{label}: median {statistics.median(times) * 1e3:.0f} ms, "
             f"min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms over "
-            f"{len(times)} runs")
+            f"{len(times)} runs (CPU time median {statistics.median(cpus) * 1e3:.0f} ms: "
+            "the wall time of an idle machine)")
 
 
 def main(argv: list[str] | None = None) -> None:

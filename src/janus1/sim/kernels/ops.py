@@ -23,7 +23,7 @@ from typing import Any
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-__all__ = ["match", "match_fn", "mtf_fn", "promote", "take_oldest", "set_index",
+__all__ = ["match", "match_ways", "match_fn", "mtf_fn", "promote", "take_oldest", "set_index",
            "bank_index", "xorshift", "trailing_zeros", "NIB1", "NIB8"]
 
 NIB1 = 0x1111111111111111             # 1 in every nibble
@@ -97,19 +97,27 @@ def _vector_match(builder: Any, ptr: Any, xv: Any, ways: int) -> Any:
     return builder.zext(bits, i64) if ways < 64 else bits
 
 
-def _match_intrinsic() -> Any:
+_MATCH_WAYS: dict[tuple[int, ...], Any] = {}
+
+
+def match_ways(ways: tuple[int, ...]) -> Any:
+    """A numba intrinsic ``match(tags, base, x, w) -> int64``: bit k set when
+    ``tags[base + k] == x`` for k < ``w`` (1..64).
+
+    A switch over ``w``: one vector compare for each way count in ``ways``, a scalar
+    loop for any other. When ``w`` is a compile-time constant (a specialised kernel)
+    LLVM keeps only its case. No bounds check: the caller guarantees
+    ``base + w <= tags.size``."""
+    key = tuple(sorted(set(ways)))
+    fn = _MATCH_WAYS.get(key)
+    if fn is not None:
+        return fn
     from llvmlite import ir
     from numba import types
+    from numba.core import cgutils
     from numba.extending import intrinsic
 
-    @intrinsic
-    def match(typingctx: Any, arr: Any, base: Any, x: Any, ways: Any) -> Any:
-        """``match(tags, base, x, ways) -> int64``: bit k set when
-        ``tags[base + k] == x`` for k < ``ways`` (1..64; 0 for anything else).
-
-        A switch over the way count, each case one vector compare: when ``ways`` is a
-        compile-time constant (a specialised kernel) LLVM keeps only its case. No bounds
-        check: the caller guarantees ``base + ways <= tags.size``."""
+    def match(typingctx: Any, arr: Any, base: Any, x: Any, w: Any) -> Any:
         sig = types.int64(arr, types.int64, types.int64, types.int64)
 
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
@@ -122,27 +130,41 @@ def _match_intrinsic() -> Any:
             other = fn.append_basic_block("match.other")
             sw = builder.switch(wv, other)
             incoming = []
-            for w in range(1, 65):
-                bb = fn.append_basic_block(f"match.w{w}")
-                sw.add_case(ir.Constant(i64, w), bb)
+            for n in key:
+                bb = fn.append_basic_block(f"match.w{n}")
+                sw.add_case(ir.Constant(i64, n), bb)
                 builder.position_at_end(bb)
-                incoming.append((_vector_match(builder, ptr, xv, w), builder.block))
+                incoming.append((_vector_match(builder, ptr, xv, n), builder.block))
                 builder.branch(done)
             builder.position_at_end(other)
+            # any other way count: one lane at a time
+            acc = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
+            with cgutils.for_range(builder, wv) as loop:
+                lane = builder.load(builder.gep(ptr, [loop.index], inbounds=True))
+                bit = builder.shl(ir.Constant(i64, 1), loop.index)
+                hit = builder.icmp_signed("==", lane, xv)
+                builder.store(builder.or_(builder.load(acc),
+                                          builder.select(hit, bit, ir.Constant(i64, 0))),
+                              acc)
+            incoming.append((builder.load(acc), builder.block))
             builder.branch(done)
             builder.position_at_end(done)
             phi = builder.phi(i64)
             for val, blk in incoming:
                 phi.add_incoming(val, blk)
-            phi.add_incoming(ir.Constant(i64, 0), other)
             return phi
 
         return sig, codegen
 
-    return match
+    match.__name__ = "match_" + "_".join(map(str, key))
+    fn = intrinsic(match)
+    _MATCH_WAYS[key] = fn
+    return fn
 
 
-match = _match_intrinsic()
+# the generic kernel's tag search: vector compares for the usual way counts (a
+# specialised kernel rebinds ``match`` to the way counts of its hierarchy)
+match = match_ways((1, 2, 4, 8, 16))
 
 _MATCH: dict[int, Any] = {}
 

@@ -11,7 +11,8 @@ without a prefetcher. It is also the template of every other variant. The genera
   kernel drops that line and defines ``S`` as a module-level constant array instead;
   numba freezes a global array into the compiled code, so LLVM folds every ``S[...]``
   read with a known level (the way count of a tag search, the number of levels,
-  ...) into a constant.
+  ...) into a constant. It also rebinds ``match`` to a tag search with a vector
+  compare for each of the hierarchy's way counts (:func:`match_ways`).
 - ``prefetch-imports`` / ``prefetch-hook``: the prefetcher's ``on_access`` body is
   pasted in place of ``npf = 0`` (see :mod:`janus1.sim.prefetch` for its contract), and
   the named state offsets it reads are imported.
@@ -65,8 +66,8 @@ once.
 import numpy as np
 from numba import njit
 
-from janus1.sim.kernels.ops import (bank_index, match, promote, set_index, take_oldest,
-                                    trailing_zeros, xorshift)
+from janus1.sim.kernels.ops import (bank_index, match, match_ways, promote,  # noqa: F401
+                                    set_index, take_oldest, trailing_zeros, xorshift)
 from janus1.sim.layout import (FIFO, G_CLOCK, G_DRAM_QWAIT, G_DRAM_RD, G_DRAM_REQ,
                                G_DRAM_WR, G_DRAM_WREQ, G_END, G_LAST, G_LASTSLOT,
                                G_LAT_MAX, G_LAT_SUM, G_LINEACC, G_NOW, G_PF_DROPPED,

@@ -34,6 +34,7 @@ Names: ``none``, ``next-line``, ``stride``, ``stream`` (Janus-Prefetch-1; alias
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import textwrap
 from collections.abc import Callable, Mapping
@@ -129,6 +130,7 @@ def hook_function(name: str) -> Callable[[np.ndarray, int, bool, np.ndarray], in
     return njit(REGISTRY[resolve_name(name)].on_access)  # type: ignore[no-any-return]
 
 
+@functools.lru_cache(maxsize=None)
 def _parse(fn: Callable[..., Any]) -> tuple[ast.FunctionDef, list[str]]:
     lines = textwrap.dedent(inspect.getsource(fn)).splitlines()
     tree = ast.parse("\n".join(lines))
