@@ -110,3 +110,16 @@ def test_specialisation_reads_structure_through_s_and_the_rest_through_p() -> No
             assert value in L.RUNTIME, f"{ast.unparse(node)}: structural column through P"
     # every column is read somewhere, through the right table
     assert seen["S"] | seen["P"] == {names[c] for c in range(L.NP)}
+
+
+def test_importing_the_simulator_does_not_import_numba() -> None:
+    # numba (and the registries it loads) comes with the first kernel, so commands that
+    # only load hierarchies or results start fast
+    import subprocess
+    import sys
+
+    code = ("import sys, janus1.sim, janus1.sim.state, janus1.sim.prefetch; "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.stdout.strip() == "False"
