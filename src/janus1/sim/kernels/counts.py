@@ -39,7 +39,6 @@ and their flush (``*-counters``, ``*-flush``), the first level's slot of the las
 line (``last-slot``) and the loads-only epilogue (``derive``).
 ``tests/sim/test_kernel_source.py`` keeps a snapshot of one generated module.
 """
-# ruff: noqa: F821
 
 from numba import njit
 

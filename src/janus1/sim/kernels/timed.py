@@ -61,7 +61,6 @@ has arrived and that bank cannot be busy at the next issue, every further repeat
 exactly the hit latency, so the loop only finds the run's end and accounts for it at
 once.
 """
-# ruff: noqa: E501
 
 import numpy as np
 from numba import njit
