@@ -95,9 +95,9 @@ def timed_source(on_access: Callable[..., int],
     if structure is not None:
         from ..layout import P_SCRATCH, P_WAYS
 
-        rows = "".join(f"    {list(row)},\n" for row in structure)
+        rows = "".join(f"    {tuple(row)!r},\n" for row in structure)
         ways = sorted({row[P_WAYS] for row in structure if not row[P_SCRATCH]})
-        table = (f"S = np.array([\n{rows}], dtype=np.int64)\n"
+        table = (f"S = (\n{rows})\n"
                  f"match = match_ways({tuple(ways)!r})  # this hierarchy's way counts\n")
     template = TIMED_TEMPLATE.read_text(encoding="utf-8")
     src = fill_holes(template, {

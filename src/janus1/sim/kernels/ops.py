@@ -97,6 +97,30 @@ def _vector_match(builder: Any, ptr: Any, xv: Any, ways: int) -> Any:
     return builder.zext(bits, i64) if ways < 64 else bits
 
 
+def _install_table_getitem() -> None:
+    """``table[i, c]`` for a tuple of tuples of integers (a specialised kernel's constant
+    structure table ``S``), as for the 2-D parameter array of the generic kernel.
+
+    numba freezes a global tuple into the code and lowers an index that is not a
+    constant into a switch over its items: LLVM then folds ``S[i, c]`` to a constant
+    when column ``c`` holds one value on every level the loop can reach."""
+    import operator
+
+    from numba import types
+    from numba.extending import overload
+
+    # (no annotations: numba compares the typing and implementation signatures)
+    @overload(operator.getitem, inline="always")
+    def table_getitem(table, ij):  # type: ignore[no-untyped-def]
+        if (isinstance(table, types.UniTuple) and isinstance(table.dtype, types.UniTuple)
+                and isinstance(table.dtype.dtype, types.Integer)
+                and isinstance(ij, types.BaseTuple) and len(ij) == 2):
+            return lambda table, ij: table[ij[0]][ij[1]]
+        return None
+
+
+_install_table_getitem()
+
 _MATCH_WAYS: dict[tuple[int, ...], Any] = {}
 
 

@@ -8,10 +8,12 @@ without a prefetcher. It is also the template of every other variant. The genera
 - ``structure-alias`` / ``structure-table``: the generic kernel reads the structural
   columns of the parameter table (:data:`janus1.sim.layout.STRUCTURAL`: levels, ways,
   policies, line shifts, write policy) at run time through ``S = P``. A specialised
-  kernel drops that line and defines ``S`` as a module-level constant array instead;
-  numba freezes a global array into the compiled code, so LLVM folds every ``S[...]``
-  read with a known level (the way count of a tag search, the number of levels,
-  ...) into a constant. It also rebinds ``match`` to a tag search with a vector
+  kernel drops that line and defines ``S`` as a module-level constant table instead,
+  a tuple of tuples indexed like the array (``S[i, c]``, see
+  :mod:`janus1.sim.kernels.ops`); numba freezes a global tuple into the compiled code,
+  so LLVM folds every ``S[...]`` read into a constant where the level is known or the
+  column is the same on every level (the way count of a tag search, the number of
+  levels, the policy branches, ...). It also rebinds ``match`` to a tag search with a vector
   compare for each of the hierarchy's way counts (:func:`match_ways`).
 - ``prefetch-imports`` / ``prefetch-hook``: the prefetcher's ``on_access`` body is
   pasted in place of ``npf = 0`` (see :mod:`janus1.sim.prefetch` for its contract), and
@@ -129,7 +131,7 @@ def write_down(j, x, lb, t, timed, P, mp, tags, meta, ready, stamp, rec, bankfre
     last level writes to DRAM. ``t`` is the issue cycle. Returns ``(clk, fch)``: the
     replacement clock and the DRAM channel's free time."""
     S = P  # <<hole: structure-alias>>
-    n = S.shape[0]
+    n = len(S)
     while j < n:
         li = x >> S[j, P_DSHIFT]
         stats[j, S_WBIN] += 1
@@ -212,7 +214,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     """Simulate one chunk of accesses, updating every state array in place; returns the
     index of a negative address (where it stopped) or -1."""
     S = P  # <<hole: structure-alias>>
-    n = S.shape[0]
+    n = len(S)
     has_kind = kinds.size > 0
     has_size = sizes.size > 0
     # level-0 parameters as locals: loads from P cannot be hoisted by the compiler
