@@ -20,7 +20,8 @@ and ``tests/sim/test_prefetch_contract.py`` checks every registered one):
 - its parameters are exactly ``pf, x, hit, pf_out``; its last statement is
   ``return npf`` and it has no other ``return``;
 - it assigns only ``npf``, names starting with ``pf_`` and items of ``pf`` and
-  ``pf_out``;
+  ``pf_out`` (a local must be assigned before it is read: pasted into the loop, it
+  would otherwise keep the previous call's value; state that lasts goes in ``pf``);
 - it reads only those, its ``PF_*`` integer constants and the builtins ``range``,
   ``min``, ``max``, ``abs``; it calls only those builtins; no imports, nested
   functions, ``global`` or ``nonlocal``.
