@@ -20,7 +20,9 @@ is printed: it is the first-compile time with ``--cold``, which compiles into a 
 kernel folder, else the time to load the cached kernel). Figures are accesses per
 second of wall time of ``simulate(...)`` (set-up, kernel and results), best of
 ``--repeat`` runs, with the machine's load average printed next to them: the VM is
-shared, and a busy second core slows every figure (pycachesim's too).
+shared, and a busy second core slows every figure (pycachesim's too). Each figure is
+followed by the same rate in process CPU time (in brackets), which contention moves
+far less; on an idle machine the two agree.
 """
 
 from __future__ import annotations
@@ -64,13 +66,24 @@ def uniform_trace(n: int, seed: int = 1) -> np.ndarray:
     return rng.integers(0, (64 << 20) // 8, n).astype(np.int64) * 8
 
 
+CPU: list[float] = []  # the process CPU time of the last best() call's fastest run
+
+
 def best(fn, repeat: int) -> float:
-    ts = []
+    """The shortest wall time of ``repeat`` runs (and, in ``CPU``, the shortest process
+    CPU time: on a shared machine it moves far less than the wall time)."""
+    ts, cs = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         ts.append(time.perf_counter() - t)
+        cs.append(time.process_time() - c)
+    CPU[:] = [min(cs)]
     return min(ts)
+
+
+def _cpu_rate(n: int) -> str:
+    return f"[{n / CPU[0] / 1e6:.1f} M/s of CPU time]"
 
 
 def counts_vs_pycachesim(label: str, h, trace: np.ndarray, args) -> None:
@@ -82,10 +95,11 @@ def counts_vs_pycachesim(label: str, h, trace: np.ndarray, args) -> None:
         res["r"] = simulate(h, trace, prefetcher="none", counts_only=True, **_spec(args))
 
     t_ours = best(run_counts, args.repeat)
+    c_ours = CPU[0]
     ours = [(lv.hits, lv.misses) for lv in res["r"].levels]
     n = trace.size
     print(f"janus1 --counts-only, {label:7s}: {n / t_ours / 1e6:8.1f} M accesses/s  "
-          f"(L1 hits/misses {ours[0]}, L2 {ours[1]})")
+          f"{_cpu_rate(n)}  (L1 hits/misses {ours[0]}, L2 {ours[1]})")
     if args.no_pycachesim:
         return
     try:
@@ -109,9 +123,9 @@ def counts_vs_pycachesim(label: str, h, trace: np.ndarray, args) -> None:
     t_pcs = best(run_pcs, args.repeat)
     theirs = [(s["HIT_count"], s["MISS_count"]) for s in out["s"][:2]]
     print(f"pycachesim load(list), {label:7s}: {n / t_pcs / 1e6:8.1f} M accesses/s  "
-          f"(L1 {theirs[0]}, L2 {theirs[1]})")
-    print(f"speed-up, {label:7s}: {t_pcs / t_ours:8.2f} x   counts identical: "
-          f"{ours == theirs}")
+          f"{_cpu_rate(n)}  (L1 {theirs[0]}, L2 {theirs[1]})")
+    print(f"speed-up, {label:7s}: {t_pcs / t_ours:8.2f} x  [{CPU[0] / c_ours:.2f} x in CPU "
+          f"time]   counts identical: {ours == theirs}")
 
 
 def _spec(args) -> dict:
@@ -137,7 +151,8 @@ def timed(label: str, hname: str, chunks: list, args) -> None:
 
     t = best(run_timed, args.repeat)
     r = out["r"]
-    print(f"janus1 timed + stream : {n / t / 1e6:8.1f} M accesses/s  ({hname}, {label}, "
+    print(f"janus1 timed + stream : {n / t / 1e6:8.1f} M accesses/s  {_cpu_rate(n)}  "
+          f"({hname}, {label}, "
           f"{n:,} accesses; p99 {r.latency['p99']:.0f}, p9999 {r.latency['p9999']:.0f}, "
           f"max {r.latency['max']:.0f} cycles; L1 misses {r.levels[0].misses:,})")
 
