@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 
@@ -17,9 +16,6 @@ from janus1.design import load_design, ppa
 from janus1.design.simulate import design_hierarchy, ppa_simulated
 from janus1.models import load_spec
 from janus1.workload.analysis import analyze
-
-# one generic kernel per prefetcher, as the simulator's own tests (fewer compilations)
-os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 
 MODEL = "stories15m"
 CTX = 256

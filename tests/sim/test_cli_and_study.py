@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import json
 from pathlib import Path
 
@@ -11,10 +10,6 @@ from click.testing import CliRunner
 
 from janus1.cli import cli
 from janus1.study import StudyContext, parse_options
-
-# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
-# compilations in the suite (test_exact checks the specialised kernels too)
-os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 
 
 def test_simulate_json_from_a_model() -> None:

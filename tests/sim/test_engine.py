@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -12,9 +10,9 @@ from janus1.sim import LATENCY_KEYS, Simulator, load_hierarchy, simulate
 from janus1.sim.prefetch import REGISTRY, build_prefetcher, hook_function
 from janus1.trace import TraceChunk
 
-# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
-# compilations in the suite (test_exact checks the specialised kernels too)
-os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
+# specialize=False: the generic timed kernel, one compilation per prefetcher for every
+# shape here (test_exact.py checks the specialised kernels against pycachesim)
+
 
 SMALL = {"level": [
     {"name": "L1", "size": "4KiB", "ways": 4, "line": "64B", "hit_latency_cycles": 2},
@@ -32,10 +30,10 @@ def _mixed(n: int, seed: int) -> TraceChunk:
 @pytest.mark.parametrize("prefetcher", ["none", "stream", "stride", "next-line"])
 def test_chunk_by_chunk_equals_one_shot(prefetcher: str) -> None:
     c = _mixed(40_000, 1)
-    one = simulate(SMALL, [c], prefetcher=prefetcher).to_dict()
+    one = simulate(SMALL, [c], prefetcher=prefetcher, specialize=False).to_dict()
     cuts = [0, 1, 777, 5000, 5001, 23_456, 40_000]
     parts = [TraceChunk(addr=c.addr[a:b], kind=c.kind[a:b]) for a, b in zip(cuts, cuts[1:])]
-    many = simulate(SMALL, parts, prefetcher=prefetcher).to_dict()
+    many = simulate(SMALL, parts, prefetcher=prefetcher, specialize=False).to_dict()
     assert one == many
 
 
@@ -46,11 +44,11 @@ def test_fast_and_general_kernels_agree_with_stores() -> None:
     h = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B"},
                    {"name": "L2", "size": "16KiB", "ways": 8, "line": "128B"},
                    {"name": "L3", "size": "64KiB", "ways": 16, "line": "128B"}]}
-    fast = Simulator(h, prefetcher="none", counts_only=True)
+    fast = Simulator(h, prefetcher="none", counts_only=True, specialize=False)
     assert fast.fast
     fast.feed(TraceChunk(addr=c.addr[:1000]))          # loads-only variant first
     fast.feed(TraceChunk(addr=c.addr[1000:], kind=c.kind[1000:]))
-    general = Simulator(h, prefetcher="none", counts_only=False)
+    general = Simulator(h, prefetcher="none", counts_only=False, specialize=False)
     general.feed(TraceChunk(addr=c.addr[:1000]))
     general.feed(TraceChunk(addr=c.addr[1000:], kind=c.kind[1000:]))
     keys = ("hits", "misses", "evictions", "writebacks", "fills", "writebacks_in")
@@ -61,7 +59,7 @@ def test_fast_and_general_kernels_agree_with_stores() -> None:
 
 
 def test_result_json_layout() -> None:
-    res = simulate("two-level", _mixed(5000, 3), prefetcher="stream")
+    res = simulate("two-level", _mixed(5000, 3), prefetcher="stream", specialize=False)
     d = res.to_dict()
     assert [lv["name"] for lv in d["levels"]] == ["L1", "L2"]
     for key in ("hits", "misses", "evictions", "writebacks", "bytes_moved",
@@ -76,7 +74,7 @@ def test_result_json_layout() -> None:
 
 def test_counts_only_has_no_latency() -> None:
     res = simulate("two-level", np.arange(1000, dtype=np.int64) * 8, prefetcher="none",
-                   counts_only=True)
+                   counts_only=True, specialize=False)
     assert all(v is None for v in res.latency.values())
     assert res.cycles is None
 
@@ -85,7 +83,7 @@ def test_energy_hook_multiplies_counts() -> None:
     h = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B",
                     "read_energy": "2pJ", "write_energy": "3pJ"}],
          "memory": {"read_energy_pj_per_byte": 10.0}}
-    res = simulate(h, 64 * np.arange(100, dtype=np.int64), prefetcher="none")
+    res = simulate(h, 64 * np.arange(100, dtype=np.int64), prefetcher="none", specialize=False)
     lv = res.levels[0]
     assert lv.energy_pj == pytest.approx(2 * (lv.hits + lv.misses) + 3 * lv.fills)
     assert res.energy_pj == pytest.approx(lv.energy_pj + 10 * 100 * 64)
@@ -95,7 +93,7 @@ def test_scratchpad_holds_its_range() -> None:
     h = {"level": [{"name": "SP", "kind": "scratchpad", "size": "4KiB", "base": 0},
                    {"name": "L2", "size": "16KiB", "ways": 4, "line": "64B"}]}
     trace = np.concatenate([np.arange(0, 4096, 8), (1 << 20) + np.arange(0, 4096, 8)])
-    res = simulate(h, trace.astype(np.int64), prefetcher="none")
+    res = simulate(h, trace.astype(np.int64), prefetcher="none", specialize=False)
     sp, l2 = res.levels
     assert sp.hits == 512 and sp.bypasses == 512
     assert l2.hits + l2.misses == 512

@@ -3,17 +3,14 @@ prefetch off), for the counts-only kernel and the timed kernel."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from conftest import require
 
 from janus1.sim import simulate
 
-# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
-# compilations in the suite (test_exact checks the specialised kernels too)
-os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
+# specialize=False: the generic timed kernel, one compilation per prefetcher for every
+# shape here (test_exact.py checks the specialised kernels against pycachesim)
 
 
 def _trace(n: int, seed: int, aligned: bool = True) -> np.ndarray:
@@ -71,8 +68,8 @@ def test_counts_equal_pycachesim(levels: list[tuple[int, int, int, str]], aligne
                     "replacement": p.lower()} for i, (s, w, ln, p) in enumerate(levels)]}
 
     # when both janus1 kernels run it with prefetching off
-    fast = simulate(h, trace, prefetcher="none", counts_only=True)
-    timed = simulate(h, trace, prefetcher="none", counts_only=False)
+    fast = simulate(h, trace, prefetcher="none", counts_only=True, specialize=False)
+    timed = simulate(h, trace, prefetcher="none", counts_only=False, specialize=False)
 
     # then hits and misses agree level by level
     assert [(lv.hits, lv.misses) for lv in fast.levels] == expected
@@ -87,18 +84,17 @@ def test_non_power_of_two_sets_equal_pycachesim() -> None:
     h = {"level": [{"name": f"L{i + 1}", "size": s * w * ln, "ways": w, "line": ln}
                    for i, (s, w, ln, _) in enumerate(levels)]}
     for counts_only in (True, False):
-        res = simulate(h, trace, prefetcher="none", counts_only=counts_only)
+        res = simulate(h, trace, prefetcher="none", counts_only=counts_only, specialize=False)
         assert [(lv.hits, lv.misses) for lv in res.levels] == expected
 
 
 @pytest.mark.parametrize("levels", CASES[:2])
-def test_specialised_kernel_equals_pycachesim(levels: list[tuple[int, int, int, str]],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    # the kernel with the hierarchy's structure compiled in (the default outside tests)
-    monkeypatch.setenv("JANUS1_SIM_SPECIALIZE", "1")
+def test_specialised_kernel_equals_pycachesim(levels: list[tuple[int, int, int, str]]
+                                              ) -> None:
+    # the kernel with the hierarchy's structure compiled in (the default)
     trace = _trace(30_000, seed=11, aligned=False)
     expected = _pycachesim(levels, trace)
     h = {"level": [{"name": f"L{i + 1}", "size": s * w * ln, "ways": w, "line": ln,
                     "replacement": p.lower()} for i, (s, w, ln, p) in enumerate(levels)]}
-    res = simulate(h, trace, prefetcher="none")
+    res = simulate(h, trace, prefetcher="none", specialize=True)
     assert [(lv.hits, lv.misses) for lv in res.levels] == expected

@@ -4,20 +4,17 @@ negative addresses caught inside the kernels, chunking inside runs of repeats.""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from numba import njit
 
 from janus1.errors import InputError
 from janus1.sim import Simulator, simulate
-from janus1.sim._fast import match_fn, mtf_fn
+from janus1.sim.kernels.ops import match_fn, mtf_fn
 from janus1.trace import TraceChunk
 
-# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
-# compilations in the suite (test_exact checks the specialised kernels too)
-os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
+# specialize=False: the generic timed kernel, one compilation per prefetcher for every
+# shape here (test_exact.py checks the specialised kernels against pycachesim)
 
 
 @pytest.mark.parametrize("ways", [1, 2, 4, 8, 12, 16, 64])
@@ -55,7 +52,7 @@ def test_bank_waits_of_one_busy_bank_grow_linearly(banks: int, stride: int) -> N
     h = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B",
                     "banks": banks, "bank_busy_cycles": b}]}
     lines = np.repeat(np.tile(np.array([0, stride, 2 * stride]), 200), 2)
-    res = simulate(h, 64 * lines.astype(np.int64), prefetcher="none")
+    res = simulate(h, 64 * lines.astype(np.int64), prefetcher="none", specialize=False)
     # then access i starts at 1 + b*i instead of 1 + i: it waits (b - 1) * i cycles
     n = lines.size
     assert res.levels[0].bank_wait_cycles == (b - 1) * n * (n - 1) // 2
@@ -67,7 +64,7 @@ def test_no_bank_waits_when_lines_rotate_over_the_banks(banks: int) -> None:
     h = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B",
                     "banks": banks, "bank_busy_cycles": banks}]}
     lines = np.tile(np.arange(banks), 300)
-    res = simulate(h, 64 * lines.astype(np.int64), prefetcher="none")
+    res = simulate(h, 64 * lines.astype(np.int64), prefetcher="none", specialize=False)
     assert res.levels[0].bank_wait_cycles == 0
 
 
@@ -76,7 +73,7 @@ def test_negative_address_is_reported_by_each_kernel(counts_only: bool, kind: st
                                                      ) -> None:
     addr = np.array([0, 8, -8, 16], np.int64)
     chunk = TraceChunk(addr=addr, kind=np.array([0, 1, 0, 0], np.uint8) if kind else None)
-    sim = Simulator("two-level", prefetcher="none", counts_only=counts_only)
+    sim = Simulator("two-level", prefetcher="none", counts_only=counts_only, specialize=False)
     with pytest.raises(InputError, match=r"negative address -8 at index 2"):
         sim.feed(chunk)
     # the accesses before it were simulated
@@ -103,10 +100,10 @@ def test_chunks_cut_inside_runs_of_repeats_equal_one_shot(counts_only: bool,
          "bank_busy_cycles": 2, "refresh_interval": "30ns", "refresh_busy": "2ns"},
         {"name": "L2", "size": "32KiB", "ways": 8, "line": "64B", "banks": 4}]}
     c = _runs(30_000, 5)
-    one = simulate(h, [c], prefetcher=prefetcher, counts_only=counts_only)
+    one = simulate(h, [c], prefetcher=prefetcher, counts_only=counts_only, specialize=False)
     cuts = [0, 1, 2, 3, 1001, 1003, 17_000, c.addr.size]
     parts = [TraceChunk(addr=c.addr[a:z], kind=c.kind[a:z], size=c.size[a:z])
              for a, z in zip(cuts, cuts[1:])]
-    many = simulate(h, parts, prefetcher=prefetcher, counts_only=counts_only)
+    many = simulate(h, parts, prefetcher=prefetcher, counts_only=counts_only, specialize=False)
     assert one.to_dict() == many.to_dict()
     assert np.array_equal(one.histogram, many.histogram)

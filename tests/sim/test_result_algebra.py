@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from janus1.sim import simulate
-from janus1.sim.engine import LATENCY_KEYS, histogram_latency
+from janus1.sim.result import LATENCY_KEYS, histogram_latency
 
 os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +11,6 @@ import pytest
 
 from janus1.errors import FormatError, InputError
 from janus1.trace import TraceChunk, read_trace, write_trace
-
-# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
-# compilations in the suite (test_exact checks the specialised kernels too)
-os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 
 
 def _chunk() -> TraceChunk:

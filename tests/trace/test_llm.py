@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import math
 import tracemalloc
 
@@ -14,10 +13,6 @@ from janus1.models import load_spec
 from janus1.sim import simulate
 from janus1.trace import MemoryMap, decode_trace, layout, prefill_trace
 from janus1.workload import parse_precision
-
-# one generic kernel per prefetcher instead of one per hierarchy shape: fewer cold
-# compilations in the suite (test_exact checks the specialised kernels too)
-os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 
 
 def _split(chunks, mm: MemoryMap):

@@ -7,8 +7,9 @@ Public API (stable names):
   -> :class:`SimResult` (``.to_dict()``)
 - :class:`Simulator` to feed chunks one at a time.
 
-The hot loop is one numba-compiled function over integer state arrays
-(:mod:`janus1.sim._kernel`); see docs/simulator.md.
+The hot loops are numba-compiled functions over integer state arrays
+(:mod:`janus1.sim.kernels`, state in :mod:`janus1.sim.state`, column names in
+:mod:`janus1.sim.layout`); see docs/simulator.md.
 """
 
 from .config import (
@@ -18,7 +19,8 @@ from .config import (
     hierarchy_presets,
     load_hierarchy,
 )
-from .engine import LATENCY_KEYS, LevelStats, SimResult, Simulator, simulate
+from .engine import Simulator, simulate
+from .result import LATENCY_KEYS, LevelStats, SimResult
 
 __all__ = ["HierarchyConfig", "LevelConfig", "MemoryConfig", "load_hierarchy",
            "hierarchy_presets", "simulate", "Simulator", "SimResult", "LevelStats",

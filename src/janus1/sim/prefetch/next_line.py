@@ -12,16 +12,20 @@ import numpy as np
 
 from ...errors import ConfigError
 
-__all__ = ["CODE", "Config", "make_state", "HOOK"]
+__all__ = ["CODE", "Config", "make_state", "on_access", "PF_DEGREE"]
 
 CODE = 1  # registry code
 
-# Kernel hook: state ``pf`` = [degree]; in: ``x`` (line), ``hit``; out: ``pf_out``, ``npf``.
-HOOK = """
-npf = pf[0]
-for pf_k in range(npf):
-    pf_out[pf_k] = x + 1 + pf_k
-"""
+# state offsets
+PF_DEGREE = 0  # lines fetched after each accessed line
+
+
+def on_access(pf: np.ndarray, x: int, hit: bool, pf_out: np.ndarray) -> int:
+    """Ask for the ``degree`` lines after ``x``."""
+    npf = pf[PF_DEGREE]
+    for pf_k in range(npf):
+        pf_out[pf_k] = x + 1 + pf_k
+    return npf
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,4 +41,6 @@ class Config:
 
 def make_state(cfg: Config) -> np.ndarray:
     """State: ``[degree]``."""
-    return np.array([cfg.degree], dtype=np.int64)
+    st = np.zeros(1, dtype=np.int64)
+    st[PF_DEGREE] = cfg.degree
+    return st

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CODE", "Config", "make_state", "HOOK"]
+__all__ = ["CODE", "Config", "make_state", "on_access"]
 
 CODE = 0  # registry code
 
-# The kernel hook (see janus1.sim.prefetch): sets ``npf``, the number of lines in ``pf_out``.
-HOOK = "npf = 0\n"
+
+def on_access(pf: np.ndarray, x: int, hit: bool, pf_out: np.ndarray) -> int:
+    """Ask for nothing."""
+    npf = 0
+    return npf
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,71 +21,85 @@ import numpy as np
 
 from ...errors import ConfigError
 
-__all__ = ["CODE", "Config", "make_state", "HOOK"]
+__all__ = ["CODE", "Config", "make_state", "on_access"]
 
 CODE = 3  # registry code
 
-# Kernel hook. State ``pf``: header [trackers, lookahead, degree, window, clock,
-# last matched tracker, 0, 0],
-# then 5 words per tracker: last line, direction (0 = training), next line to prefetch,
-# LRU stamp, valid.
-HOOK = """
-npf = 0
-pf[4] += 1
-pf_hit_k = -1
-# the tracker that matched last is tried first (hardware compares all in parallel;
-# a stream engine sees long runs of one stream)
-for pf_j in range(pf[0]):
-    pf_k = pf[5] + pf_j
-    if pf_k >= pf[0]:
-        pf_k -= pf[0]
-    pf_e = 8 + 5 * pf_k
-    if pf[pf_e + 4] == 0:
-        continue
-    pf_d = x - pf[pf_e]
-    if pf[pf_e + 1] == 0:
-        if pf_d != 0 and -pf[3] <= pf_d <= pf[3]:
-            pf[pf_e + 1] = 1 if pf_d > 0 else -1
-            pf[pf_e + 2] = x + pf[pf_e + 1]
-            pf_hit_k = pf_k
-            break
-    else:
-        pf_dd = pf_d * pf[pf_e + 1]
-        if pf_dd > 0 and pf_dd <= pf[3] + pf[1]:
-            pf_hit_k = pf_k
-            break
-if pf_hit_k >= 0:
-    pf[5] = pf_hit_k
-    pf_e = 8 + 5 * pf_hit_k
-    pf_dir = pf[pf_e + 1]
-    pf[pf_e] = x
-    pf[pf_e + 3] = pf[4]
-    pf_nxt = pf[pf_e + 2]
-    if (pf_nxt - x) * pf_dir <= 0:
-        pf_nxt = x + pf_dir
-    while npf < pf[2] and (pf_nxt - x) * pf_dir <= pf[1]:
-        pf_out[npf] = pf_nxt
-        pf_nxt += pf_dir
-        npf += 1
-    pf[pf_e + 2] = pf_nxt
-elif not hit:
-    pf_v = 0
-    pf_old = pf[8 + 3]
-    for pf_k in range(pf[0]):
-        pf_e = 8 + 5 * pf_k
-        if pf[pf_e + 4] == 0:
-            pf_v = pf_k
-            break
-        if pf[pf_e + 3] < pf_old:
-            pf_old = pf[pf_e + 3]
-            pf_v = pf_k
-    pf_e = 8 + 5 * pf_v
-    pf[pf_e] = x
-    pf[pf_e + 1] = 0
-    pf[pf_e + 2] = 0
-    pf[pf_e + 3] = pf[4]
-    pf[pf_e + 4] = 1
-"""
+# state offsets: a header, then PF_TRACKER_WORDS words per tracker
+PF_TRACKERS = 0       # trackers
+PF_LOOKAHEAD = 1      # lines prefetches may run ahead of the demand line
+PF_DEGREE = 2         # prefetches per advancing access
+PF_WINDOW = 3         # lines a demand may skip and still belong to a stream
+PF_CLOCK = 4          # accesses seen (the trackers' LRU clock)
+PF_LAST_MATCH = 5     # the tracker that matched last (tried first)
+PF_TRACKER = 8        # the first tracker
+PF_TRACKER_WORDS = 5
+PF_T_LAST = 0         # last line of the stream
+PF_T_DIR = 1          # direction +1 / -1, 0 while training
+PF_T_NEXT = 2         # next line to prefetch
+PF_T_STAMP = 3        # clock at the last use (LRU)
+PF_T_VALID = 4        # 1 once allocated
+
+
+def on_access(pf: np.ndarray, x: int, hit: bool, pf_out: np.ndarray) -> int:
+    """Advance the tracker ``x`` belongs to and ask for the lines ahead of it; a miss
+    that belongs to no tracker starts one (the least recently used)."""
+    npf = 0
+    pf[PF_CLOCK] += 1
+    pf_hit_k = -1
+    # the tracker that matched last is tried first (hardware compares all in parallel;
+    # a stream engine sees long runs of one stream)
+    for pf_j in range(pf[PF_TRACKERS]):
+        pf_k = pf[PF_LAST_MATCH] + pf_j
+        if pf_k >= pf[PF_TRACKERS]:
+            pf_k -= pf[PF_TRACKERS]
+        pf_e = PF_TRACKER + PF_TRACKER_WORDS * pf_k
+        if pf[pf_e + PF_T_VALID] == 0:
+            continue
+        pf_d = x - pf[pf_e + PF_T_LAST]
+        if pf[pf_e + PF_T_DIR] == 0:
+            if pf_d != 0 and -pf[PF_WINDOW] <= pf_d <= pf[PF_WINDOW]:
+                pf[pf_e + PF_T_DIR] = 1 if pf_d > 0 else -1
+                pf[pf_e + PF_T_NEXT] = x + pf[pf_e + PF_T_DIR]
+                pf_hit_k = pf_k
+                break
+        else:
+            pf_dd = pf_d * pf[pf_e + PF_T_DIR]
+            if pf_dd > 0 and pf_dd <= pf[PF_WINDOW] + pf[PF_LOOKAHEAD]:
+                pf_hit_k = pf_k
+                break
+    if pf_hit_k >= 0:
+        pf[PF_LAST_MATCH] = pf_hit_k
+        pf_e = PF_TRACKER + PF_TRACKER_WORDS * pf_hit_k
+        pf_dir = pf[pf_e + PF_T_DIR]
+        pf[pf_e + PF_T_LAST] = x
+        pf[pf_e + PF_T_STAMP] = pf[PF_CLOCK]
+        pf_nxt = pf[pf_e + PF_T_NEXT]
+        if (pf_nxt - x) * pf_dir <= 0:
+            pf_nxt = x + pf_dir
+        while npf < pf[PF_DEGREE] and (pf_nxt - x) * pf_dir <= pf[PF_LOOKAHEAD]:
+            pf_out[npf] = pf_nxt
+            pf_nxt += pf_dir
+            npf += 1
+        pf[pf_e + PF_T_NEXT] = pf_nxt
+    elif not hit:
+        pf_v = 0
+        pf_old = pf[PF_TRACKER + PF_T_STAMP]
+        for pf_k in range(pf[PF_TRACKERS]):
+            pf_e = PF_TRACKER + PF_TRACKER_WORDS * pf_k
+            if pf[pf_e + PF_T_VALID] == 0:
+                pf_v = pf_k
+                break
+            if pf[pf_e + PF_T_STAMP] < pf_old:
+                pf_old = pf[pf_e + PF_T_STAMP]
+                pf_v = pf_k
+        pf_e = PF_TRACKER + PF_TRACKER_WORDS * pf_v
+        pf[pf_e + PF_T_LAST] = x
+        pf[pf_e + PF_T_DIR] = 0
+        pf[pf_e + PF_T_NEXT] = 0
+        pf[pf_e + PF_T_STAMP] = pf[PF_CLOCK]
+        pf[pf_e + PF_T_VALID] = 1
+    return npf
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +120,11 @@ class Config:
 
 
 def make_state(cfg: Config) -> np.ndarray:
-    """Header ``[trackers, lookahead, degree, window, clock]`` then the trackers."""
-    st = np.zeros(8 + 5 * cfg.trackers, dtype=np.int64)
-    st[0:4] = (cfg.trackers, cfg.lookahead, cfg.degree, cfg.window)
+    """The header ``[trackers, lookahead, degree, window, clock, last match]``, then
+    the trackers (all invalid)."""
+    st = np.zeros(PF_TRACKER + PF_TRACKER_WORDS * cfg.trackers, dtype=np.int64)
+    st[PF_TRACKERS] = cfg.trackers
+    st[PF_LOOKAHEAD] = cfg.lookahead
+    st[PF_DEGREE] = cfg.degree
+    st[PF_WINDOW] = cfg.window
     return st

@@ -17,36 +17,50 @@ import numpy as np
 
 from ...errors import ConfigError
 
-__all__ = ["CODE", "Config", "make_state", "HOOK"]
+__all__ = ["CODE", "Config", "make_state", "on_access"]
 
 CODE = 2  # registry code
 
-# Kernel hook. State ``pf``: header [entries, degree, distance, threshold, region_shift, 0,
-# 0, 0], then 4 words per entry: region tag, last line, stride, confidence.
-HOOK = """
-npf = 0
-pf_region = x >> pf[4]
-pf_e = 8 + 4 * (pf_region % pf[0])
-if pf[pf_e] != pf_region:
-    pf[pf_e] = pf_region
-    pf[pf_e + 1] = x
-    pf[pf_e + 2] = 0
-    pf[pf_e + 3] = 0
-else:
-    pf_s = x - pf[pf_e + 1]
-    if pf_s != 0:
-        if pf_s == pf[pf_e + 2]:
-            if pf[pf_e + 3] < 3:
-                pf[pf_e + 3] += 1
-        else:
-            pf[pf_e + 2] = pf_s
-            pf[pf_e + 3] = 0
-        pf[pf_e + 1] = x
-        if pf[pf_e + 3] >= pf[3]:
-            npf = pf[1]
-            for pf_k in range(npf):
-                pf_out[pf_k] = x + pf_s * (pf[2] + pf_k)
-"""
+# state offsets: a header, then PF_ENTRY_WORDS words per table entry
+PF_ENTRIES = 0        # table entries
+PF_DEGREE = 1         # prefetches per trigger
+PF_DISTANCE = 2       # strides ahead of the first prefetch
+PF_THRESHOLD = 3      # repeats of a stride before prefetching
+PF_REGION_SHIFT = 4   # log2(region lines)
+PF_TABLE = 8          # the first entry
+PF_ENTRY_WORDS = 4
+PF_E_TAG = 0          # region tag (-1: none yet)
+PF_E_LAST = 1         # last line seen in the region
+PF_E_STRIDE = 2       # last stride
+PF_E_CONF = 3         # confidence, saturating at 3
+
+
+def on_access(pf: np.ndarray, x: int, hit: bool, pf_out: np.ndarray) -> int:
+    """Train the region's entry on ``x``; once its stride is confirmed, ask for the
+    next ``degree`` strides from ``distance`` strides ahead."""
+    npf = 0
+    pf_region = x >> pf[PF_REGION_SHIFT]
+    pf_e = PF_TABLE + PF_ENTRY_WORDS * (pf_region % pf[PF_ENTRIES])
+    if pf[pf_e + PF_E_TAG] != pf_region:
+        pf[pf_e + PF_E_TAG] = pf_region
+        pf[pf_e + PF_E_LAST] = x
+        pf[pf_e + PF_E_STRIDE] = 0
+        pf[pf_e + PF_E_CONF] = 0
+    else:
+        pf_s = x - pf[pf_e + PF_E_LAST]
+        if pf_s != 0:
+            if pf_s == pf[pf_e + PF_E_STRIDE]:
+                if pf[pf_e + PF_E_CONF] < 3:
+                    pf[pf_e + PF_E_CONF] += 1
+            else:
+                pf[pf_e + PF_E_STRIDE] = pf_s
+                pf[pf_e + PF_E_CONF] = 0
+            pf[pf_e + PF_E_LAST] = x
+            if pf[pf_e + PF_E_CONF] >= pf[PF_THRESHOLD]:
+                npf = pf[PF_DEGREE]
+                for pf_k in range(npf):
+                    pf_out[pf_k] = x + pf_s * (pf[PF_DISTANCE] + pf_k)
+    return npf
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,9 +84,12 @@ class Config:
 
 
 def make_state(cfg: Config) -> np.ndarray:
-    """Header ``[entries, degree, distance, threshold, region_shift]`` then the table."""
-    st = np.zeros(8 + 4 * cfg.entries, dtype=np.int64)
-    st[0:5] = (cfg.entries, cfg.degree, cfg.distance, cfg.threshold,
-               int(cfg.region_lines).bit_length() - 1)
-    st[8::4] = -1  # no region tagged yet
+    """The header, then the table (no region tagged yet)."""
+    st = np.zeros(PF_TABLE + PF_ENTRY_WORDS * cfg.entries, dtype=np.int64)
+    st[PF_ENTRIES] = cfg.entries
+    st[PF_DEGREE] = cfg.degree
+    st[PF_DISTANCE] = cfg.distance
+    st[PF_THRESHOLD] = cfg.threshold
+    st[PF_REGION_SHIFT] = int(cfg.region_lines).bit_length() - 1
+    st[PF_TABLE + PF_E_TAG::PF_ENTRY_WORDS] = -1
     return st

@@ -1,0 +1,153 @@
+"""The counts-only kernels: a template completed per hierarchy shape.
+
+Used by ``simulate(..., counts_only=True, prefetcher="none")`` when every level is a
+write-back, write-allocate LRU or FIFO cache with at most 16 ways (the common case and
+the pycachesim comparison). They give exactly the counts of the timed kernel
+(:mod:`janus1.sim.kernels.timed`) and are several times faster:
+
+- each level is unrolled with its ways, line shift and set mask as constants, so a tag
+  search is one fixed-width vector compare (``match_W``, :mod:`janus1.sim.kernels.ops`)
+  and the lookups below the first level are nested ``if``s, the next level's only in
+  the ``else`` of the level above;
+- tags hold line + 1 (0 = invalid: a zeroed array is an empty cache, and pages the
+  trace never reaches are never written); the tag array is 64-byte aligned and every
+  level starts on a 64-byte boundary, so an 8-way set is one host cache line;
+- a repeat of the line just accessed is counted without a lookup;
+- counters live in local variables during the loop (numba cannot keep array elements
+  in registers: the arrays may alias) and are added to ``stats``/``g`` at the end;
+- nothing is called per access (numba reference-counts arrays passed to helpers).
+
+Two kernels, one state layout:
+
+- :func:`run_loads` (until the first store): each set's tags are kept in recency order
+  (lane 0 most recent) and updated with one vector move-to-front (``mtf_W``): no rank
+  word, no dirty bits. It counts first-level misses and lower-level hits only; the
+  misses and fills below follow at the end (every miss fills, and level i+1 sees the
+  misses of level i), evictions in the engine (fills beyond the lines now valid).
+- :func:`run_stores` (from the first store on): tags stay in their ways, the recency
+  order of a set is its rank word in ``rec`` (:func:`promote`, :func:`take_oldest`),
+  ``meta`` holds dirty bits, and dirty victims are written down level by level.
+  ``rec`` keeps its initial identity words (way r at rank r) while :func:`run_loads`
+  runs, which is exactly the order of its sorted tags, so the engine switches kernels
+  without converting anything.
+
+This file is valid Python, but not a kernel by itself: the generator
+(:func:`janus1.sim.kernels.build.counts_source`) fills its holes (the lines marked
+``# <<hole: NAME>>``) with the per-shape code: the intrinsic imports, the first-level
+line shift, the per-line body (``loads-line``, ``stores-line``), the local counters
+and their flush (``*-counters``, ``*-flush``), the first level's slot of the last
+line (``last-slot``) and the loads-only epilogue (``derive``).
+``tests/sim/test_kernel_source.py`` keeps a snapshot of one generated module.
+"""
+
+from numba import njit
+
+from janus1.sim.kernels.ops import promote, take_oldest, trailing_zeros  # noqa: F401
+from janus1.sim.layout import (G_DRAM_RD, G_DRAM_REQ, G_DRAM_WR, G_DRAM_WREQ,  # noqa: F401
+                               G_LAST, G_LASTSLOT, G_LINEACC, G_REQS, G_STORES, S_EVICT,
+                               S_FILLS, S_HITS, S_MISSES, S_STORES, S_WB, S_WBIN)
+
+# <<hole: intrinsics>>
+
+
+@njit(cache=True)
+def run_loads(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
+    """Loads only (``kinds`` is ignored: all zero while this kernel is used). Returns
+    the index of a negative address (where it stopped) or -1."""
+    has_size = sizes.size > 0
+    last = g[G_LAST]
+    lastslot = g[G_LASTSLOT]
+    miss0 = 0
+    nacc = addr.size
+    bad = -1
+    extra = 0
+    dsz1 = default_size - 1
+    sh0 = 6  # <<hole: line-shift>>
+    # <<hole: loads-counters>>
+    for idx in range(nacc):
+        a = addr[idx]
+        if a < 0:
+            bad = idx
+            break
+        x = a >> sh0
+        if has_size:
+            sz = sizes[idx]
+            if sz < 1:
+                sz = 1
+            xe = (a + sz - 1) >> sh0
+        else:
+            xe = (a + dsz1) >> sh0
+        pass  # <<hole: loads-line>>
+        if xe != x:
+            # the further lines of an access that crosses line boundaries (rare)
+            for x in range(x + 1, xe + 1):
+                extra += 1
+                pass  # <<hole: loads-line>>
+    # <<hole: loads-flush>>
+    lineacc = (nacc if bad < 0 else bad) + extra
+    hits0 = lineacc - miss0
+    stats[0, S_HITS] += hits0
+    if last >= 0:
+        # the slot of the last line (resident: only a miss evicts, and a miss makes its
+        # own line the last)
+        pass  # <<hole: last-slot>>
+    # <<hole: derive>>
+    g[G_LAST] = last
+    g[G_LASTSLOT] = lastslot
+    g[G_LINEACC] += lineacc
+    g[G_REQS] += nacc if bad < 0 else bad
+    return bad
+
+
+@njit(cache=True)
+def run_stores(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
+    """Loads and stores (``kinds``: 0 load, else store). Returns the index of a
+    negative address (where it stopped) or -1."""
+    has_kind = kinds.size > 0
+    has_size = sizes.size > 0
+    last = g[G_LAST]
+    lastslot = g[G_LASTSLOT]
+    miss0 = 0
+    nstores = 0
+    nacc = addr.size
+    bad = -1
+    extra = 0
+    dsz1 = default_size - 1
+    sh0 = 6  # <<hole: line-shift>>
+    # <<hole: stores-counters>>
+    for idx in range(nacc):
+        a = addr[idx]
+        if a < 0:
+            bad = idx
+            break
+        st = False
+        if has_kind:
+            st = kinds[idx] != 0
+            if st:
+                nstores += 1
+        x = a >> sh0
+        if has_size:
+            sz = sizes[idx]
+            if sz < 1:
+                sz = 1
+            xe = (a + sz - 1) >> sh0
+        else:
+            xe = (a + dsz1) >> sh0
+        pass  # <<hole: stores-line>>
+        if xe != x:
+            # the further lines of an access that crosses line boundaries (rare)
+            for x in range(x + 1, xe + 1):
+                extra += 1
+                pass  # <<hole: stores-line>>
+    # <<hole: stores-flush>>
+    lineacc = (nacc if bad < 0 else bad) + extra
+    hits0 = lineacc - miss0
+    stats[0, S_HITS] += hits0
+    stats[0, S_STORES] += nstores
+    stats[0, S_MISSES] += miss0
+    g[G_LAST] = last
+    g[G_LASTSLOT] = lastslot
+    g[G_LINEACC] += lineacc
+    g[G_REQS] += nacc if bad < 0 else bad
+    g[G_STORES] += nstores
+    return bad
