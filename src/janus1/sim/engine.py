@@ -21,7 +21,8 @@ from .prefetch import build_prefetcher
 from .result import LATENCY_KEYS, LevelStats, SimResult, histogram_latency, latency_summary
 from .state import CountsState, TimedState, counts_kernels_apply
 
-__all__ = ["LevelStats", "SimResult", "simulate", "Simulator", "LATENCY_KEYS"]
+__all__ = ["LevelStats", "SimResult", "simulate", "Simulator", "LATENCY_KEYS",
+           "histogram_latency"]
 
 
 def _as_chunk(obj: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
