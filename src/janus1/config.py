@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from . import units
 from .errors import ConfigError
+from .limits import MAX_INT
 
 __all__ = ["load_toml", "parse_toml", "from_dict", "apply_overrides", "parse_override",
            "to_dict"]
@@ -43,12 +44,16 @@ _UNIT_SUFFIXES: dict[str, Any] = {
 }
 
 
+_MAX_TOML_BYTES = 16 << 20  # configs are a few KB; refuse a file above 16 MiB unread
+
+
 def parse_toml(text: str, *, source: str) -> dict[str, Any]:
     """Parse TOML text; errors name ``source`` and the line."""
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: malformed TOML: {exc}") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # deeply nested arrays recurse
+        raise ConfigError(f"{source}: malformed TOML: {str(exc)[:200] or 'too deeply nested'}"
+                          ) from None
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -59,11 +64,14 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """
     p = Path(path)
     try:
+        if p.stat().st_size > _MAX_TOML_BYTES:
+            raise ConfigError(f"{p}: {p.stat().st_size} bytes, too large for a config "
+                              f"(at most {_MAX_TOML_BYTES})")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{str(p)[:200]}: cannot read: {str(exc)[:200]}") from None
     return parse_toml(text, source=str(p))
 
 
@@ -159,7 +167,7 @@ def from_dict(cls: type[T], data: Mapping[str, Any], *, source: str = "config") 
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
-        where = f"{source}: {key}"
+        where = f"{source}: {key if str(key).isprintable() else ascii(key)}"
         if key in fields:
             kwargs[key] = _convert(hints[key], value, where, key)
             continue
@@ -182,8 +190,10 @@ def from_dict(cls: type[T], data: Mapping[str, Any], *, source: str = "config") 
     except ConfigError as exc:
         msg = str(exc)
         raise ConfigError(msg if msg.startswith(source) else f"{source}: {msg}") from None
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        # a value so large or odd that the dataclass's own checks overflow on it
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{source}: {msg[:200]}") from None
 
 
 def _convert(tp: Any, value: Any, where: str, name: str) -> Any:
@@ -209,25 +219,39 @@ def _convert(tp: Any, value: Any, where: str, name: str) -> Any:
             for suffix, parser in _UNIT_SUFFIXES.items():
                 if name.endswith(suffix) and isinstance(value, str):
                     return float(parser(value, what=where))
-            raise ConfigError(f"{where}: expected a number, not {value!r}")
-        return float(value)
+            raise ConfigError(f"{where}: expected a number, not {_short(value)}")
+        try:
+            out = float(value)
+        except OverflowError:
+            raise ConfigError(f"{where}: {value} is too large") from None
+        if not math.isfinite(out):
+            raise ConfigError(f"{where}: must be a finite number, not {out}")
+        return out
     if tp is int:
         if isinstance(value, str) and name.endswith("_bytes"):
-            return units.parse_bytes(value, what=where)
+            value = units.parse_bytes(value, what=where)
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise ConfigError(f"{where}: expected an integer, not {value!r}")
+            if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+                value = int(value)
+            else:
+                raise ConfigError(f"{where}: expected an integer, not {_short(value)}")
+        if abs(value) > MAX_INT:
+            raise ConfigError(f"{where}: {value} is out of range (|value| <= 2^62)")
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, not {value!r}")
+            raise ConfigError(f"{where}: expected true or false, not {_short(value)}")
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, not {value!r}")
+            raise ConfigError(f"{where}: expected a string, not {_short(value)}")
         return value
     return value
+
+
+def _short(value: Any) -> str:
+    s = repr(value)
+    return s if len(s) <= 60 else s[:57] + "..."
 
 
 def to_dict(obj: Any) -> Any:

@@ -8,6 +8,7 @@ joules, watts, bytes per second.
 
 from __future__ import annotations
 
+import math
 import re
 
 from .errors import ConfigError
@@ -43,14 +44,28 @@ def parse_quantity(value: str | int | float, unit: str, *, what: str = "value",
         The value in the base unit.
 
     Raises:
-        ConfigError: if the string is not a number with a known prefix and this unit.
+        ConfigError: if the string is not a number with a known prefix and this unit,
+            or the quantity is not finite (NaN, infinity, or beyond float range).
     """
+    out = _parse_quantity(value, unit, what, allow_binary)
+    if not math.isfinite(out):
+        raise ConfigError(f"{what}: {str(value)[:60]!r} is not a finite quantity in {unit}")
+    return out
+
+
+def _parse_quantity(value: str | int | float, unit: str, what: str,
+                    allow_binary: bool) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{what}: expected a quantity in {unit}, not {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond float range
+            return math.inf
     if not isinstance(value, str):
-        raise ConfigError(f"{what}: expected a quantity in {unit}, not {value!r}")
+        raise ConfigError(f"{what}: expected a quantity in {unit}, not {str(value)[:60]!r}")
+    if len(value) > 200:
+        raise ConfigError(f"{what}: {value[:40]!r}... is too long to be a quantity")
     m = _NUM.match(value)
     if not m:
         raise ConfigError(f"{what}: cannot parse {value!r} as a quantity in {unit}")
@@ -102,6 +117,10 @@ def parse_bandwidth(value: str | int | float, *, what: str = "bandwidth") -> flo
 
 def format_bytes(n: float) -> str:
     """Human-readable binary size, e.g. 536870912 -> '512.0 MiB'."""
+    if isinstance(n, bool) or not isinstance(n, (int, float)):
+        raise ConfigError(f"format_bytes: expected a number, not {str(n)[:40]!r}")
+    if not math.isfinite(n):
+        return f"{n} B"
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if abs(n) >= scale:
             return f"{n / scale:.1f} {unit}"

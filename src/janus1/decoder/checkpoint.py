@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FormatError, InputError
+from ..limits import check_path, path_exists
 from ..models import asset_path
 from ..models.spec import ModelSpec
 from ..models.tokenizer import Tokenizer, load_tokenizer
@@ -52,6 +53,9 @@ def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> C
         InputError: unknown name or missing path, or no tokenizer where one is needed.
         FormatError: truncated or corrupt model or tokenizer file.
     """
+    check_path(model, "a model")
+    if tokenizer is not None:
+        check_path(tokenizer, "a tokenizer")
     name = str(model)
     if name.lower() == "sanity":
         try:
@@ -59,13 +63,13 @@ def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> C
         except ImportError:
             raise InputError("model 'sanity' needs the fixed-point package") from None
         return sanity_checkpoint(seed=0)
-    if name.lower() in SHIPPED and not Path(name).exists():
+    if name.lower() in SHIPPED and not path_exists(name):
         mparts, tparts = SHIPPED[name.lower()]
         p = asset_path(*mparts)
         tok_path: Path | None = Path(tokenizer) if tokenizer else asset_path(*tparts)
     else:
         p = Path(name)
-        if not p.exists():
+        if not path_exists(p):
             raise InputError(f"{p}: no such model file or folder (or shipped name: "
                              f"{', '.join(SHIPPED)}, sanity)")
         tok_path = Path(tokenizer) if tokenizer else _find_tokenizer(p)
@@ -127,4 +131,5 @@ def make_decoder(ckpt: Checkpoint, *, numerics: str = "float", weights: str = "n
         raise InputError(f"--numerics {numerics!r}: expected float or fixed")
     from .float_ref import FloatDecoder
 
-    return FloatDecoder(ckpt.spec, ckpt.weights, weights_scheme=weights, kv_scheme=kv, batch=batch)
+    return FloatDecoder(ckpt.spec, ckpt.weights, weights_scheme=weights, kv_scheme=kv, batch=batch,
+                        source=ckpt.source)

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .float_ref import Sampler
+from ..limits import check_int
+from .float_ref import Sampler, check_finite_logits
 
 __all__ = ["GenerateResult", "PerplexityResult", "CompareResult", "generate",
            "perplexity_windows", "window_logits", "perplexity", "compare", "protocol_text",
@@ -50,6 +51,13 @@ class GenerateResult:
         """Decoded positions (prompt + generated) per second."""
         n = len(self.prompt_ids) + len(self.token_ids) - 1
         return n / self.seconds if self.seconds > 0 else float("inf")
+
+
+def _name(decoder: Any) -> str:
+    """The checkpoint a decoder runs, for error messages."""
+    spec = getattr(decoder, "spec", None)
+    return str(getattr(decoder, "source", "") or getattr(spec, "source", "")
+               or getattr(spec, "name", "") or "the model")
 
 
 def generate(decoder: Any, prompt_ids: Sequence[int], steps: int, *,
@@ -75,10 +83,13 @@ def generate(decoder: Any, prompt_ids: Sequence[int], steps: int, *,
     out: list[int] = []
     t0 = time.perf_counter()
     logits = None
+    steps = check_int(steps, "steps", lo=0, error=InputError)
+    name = _name(decoder)
     for pos, tok in enumerate(prompt_ids):
         if pos >= limit:
             raise InputError(f"prompt of {len(prompt_ids)} tokens exceeds the context ({limit})")
-        logits = decoder.step(int(tok), pos)
+        logits = decoder.step(check_int(tok, "token id", error=InputError), pos)
+        check_finite_logits(np.asarray(logits), name, pos)
     pos = len(prompt_ids)
     while len(out) < steps:
         nxt = sampler.sample(logits)
@@ -88,6 +99,7 @@ def generate(decoder: Any, prompt_ids: Sequence[int], steps: int, *,
         if len(out) == steps or pos >= limit:
             break
         logits = decoder.step(nxt, pos)
+        check_finite_logits(np.asarray(logits), name, pos)
         pos += 1
     return GenerateResult(prompt_ids=[int(t) for t in prompt_ids], token_ids=out,
                           seconds=time.perf_counter() - t0)
@@ -208,6 +220,7 @@ def perplexity(decoder: Any, tokens: Sequence[int], *, context: int = 256,
     tot, n = 0.0, 0
     for _, lg, tgt in window_logits(decoder, np.asarray(tokens), wins, context, bos_id,
                                     progress=progress):
+        check_finite_logits(lg, _name(decoder))
         lp = log_softmax(lg)
         tot -= float(lp[np.arange(len(tgt)), tgt].sum())
         n += len(tgt)
@@ -262,6 +275,8 @@ def compare(reference: Any, decoder: Any, tokens: Sequence[int], *, context: int
                                                       progress=progress), gen_q):
         lr = np.asarray(lr, np.float64)
         lq = np.asarray(lq, np.float64)
+        check_finite_logits(lr, _name(reference))
+        check_finite_logits(lq, _name(decoder))
         pr, pq = log_softmax(lr), log_softmax(lq)
         idx = np.arange(len(tgt))
         nll_r -= float(pr[idx, tgt].sum())

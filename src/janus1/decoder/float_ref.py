@@ -26,13 +26,14 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, FormatError, InputError
+from ..limits import check_buffer, check_float, check_int
 from ..models.spec import ModelSpec
 from ..models.weights import Weights
 from .quant import QuantScheme, fake_quant, parse_scheme, quantize_weights
 
 __all__ = ["StepDecoder", "FloatDecoder", "Sampler", "rope_tables", "apply_rope", "rmsnorm",
-           "softmax"]
+           "softmax", "check_finite_logits"]
 
 
 @runtime_checkable
@@ -90,6 +91,45 @@ def apply_rope(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str) -> 
 
 
 # ----------------------------------------------------------------------------
+# guards: run-state size and finite results
+
+def check_finite_logits(logits: np.ndarray, source: str, pos: int | None = None) -> None:
+    """Raise FormatError naming the checkpoint when ``logits`` hold NaN or infinity.
+
+    Finite weights and plausible header values can still overflow float32 inside the
+    forward pass (a weight of FLT_MAX); such a model's results are not results.
+    """
+    if not np.all(np.isfinite(logits)):
+        at = f" at position {pos}" if pos is not None else ""
+        raise FormatError(f"{source}: the model produced non-finite logits{at} (corrupt "
+                          "weights or header values?)")
+
+
+def _token_array(tokens: object, max_ndim: int) -> np.ndarray:
+    """Token ids as a non-empty int64 array of at most ``max_ndim`` dimensions."""
+    try:
+        a = np.asarray(tokens)
+        if a.dtype.kind not in "iub" or a.dtype.kind == "b":
+            raise TypeError(a.dtype)
+        a = a.astype(np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError("token ids must be integers") from None
+    if a.ndim < 1 or a.ndim > max_ndim or a.size == 0:
+        raise InputError(f"token ids: expected a non-empty array of at most {max_ndim} "
+                         f"dimensions, not shape {a.shape}")
+    return a
+
+
+def _check_run_state(spec: ModelSpec, batch: int, positions: int, source: str) -> None:
+    """Refuse a KV cache plus RoPE tables above the buffer limit before allocating."""
+    kv = 2 * spec.n_layers * batch * positions * spec.kv_dim * 4      # K and V, float32
+    rope = positions * (spec.head_size // 2) * (4 + 4 + 8)             # cos, sin, complex
+    rot_qk = positions * (spec.q_dim + spec.kv_dim) // 2 * 8            # complex64
+    check_buffer(kv + rope + rot_qk, f"KV cache and RoPE tables for {positions} positions "
+                 f"x batch {batch}", source=source)
+
+
+# ----------------------------------------------------------------------------
 # the decoder: weights, run state, forward
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +158,17 @@ class FloatDecoder:
     def __init__(self, spec: ModelSpec, weights: Weights, *,
                  weights_scheme: str | QuantScheme = "none",
                  kv_scheme: str | QuantScheme = "none", batch: int = 1,
-                 max_seq_len: int | None = None) -> None:
+                 max_seq_len: int | None = None, source: str = "") -> None:
+        if not isinstance(spec, ModelSpec) or not isinstance(weights, Weights):
+            raise ConfigError("FloatDecoder needs a ModelSpec and Weights")
         if spec.arch != "llama":
             raise ConfigError(f"the float decoder runs llama-architecture models, not {spec.arch}")
+        self.source = source or spec.source or spec.name   # names the checkpoint in errors
+        batch = check_int(batch, "batch", lo=1, hi=1 << 16)
+        max_seq_len = check_int(max_seq_len or spec.seq_len, "max_seq_len", lo=1,
+                                hi=spec.seq_len)
+        weights.check(spec, self.source)
+        _check_run_state(spec, batch, max_seq_len, self.source)
         self.spec = spec
         self.wscheme = weights_scheme if isinstance(weights_scheme, QuantScheme) else \
             parse_scheme(weights_scheme)
@@ -133,8 +181,8 @@ class FloatDecoder:
             wo=np.ascontiguousarray(w.wo),
             w13=np.ascontiguousarray(np.concatenate([w.w1, w.w3], axis=1)),
             w2=np.ascontiguousarray(w.w2), wcls=np.ascontiguousarray(w.wcls))
-        self.batch = int(batch)
-        self.max_seq_len = int(max_seq_len or spec.seq_len)
+        self.batch = batch
+        self.max_seq_len = max_seq_len
         self.cos, self.sin = rope_tables(spec, self.max_seq_len)   # (max_seq_len, hs/2)
         # Step path, interleaved layout: adjacent pairs are complex numbers, so RoPE of
         # all query and key heads is one complex multiply by e^(i*pos*freq); the query
@@ -152,6 +200,7 @@ class FloatDecoder:
     @classmethod
     def from_checkpoint(cls, ckpt, **kw) -> FloatDecoder:  # type: ignore[no-untyped-def]
         """A decoder for a :class:`~janus1.decoder.checkpoint.Checkpoint`."""
+        kw.setdefault("source", ckpt.source)
         return cls(ckpt.spec, ckpt.weights, **kw)
 
     @property
@@ -174,8 +223,16 @@ class FloatDecoder:
         Returns:
             (B, vocab) float64 logits.
         """
+        # overflow inside a corrupt model's forward pass is reported once, as an error
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logits = self._step_batch(tokens, pos)
+        check_finite_logits(logits, self.source, pos)
+        return logits
+
+    def _step_batch(self, tokens: np.ndarray, pos: int) -> np.ndarray:
         p, f, w = self.spec, self.fused, self.w
-        tokens = np.asarray(tokens, dtype=np.int64)
+        tokens = _token_array(tokens, 1)
+        pos = check_int(pos, "position", lo=None, hi=None, error=InputError)
         B = tokens.shape[0]
         if B > self.batch:
             raise InputError(f"batch of {B} sequences, the decoder was built for {self.batch}")
@@ -237,8 +294,14 @@ class FloatDecoder:
         Returns:
             (B, T, vocab) float32 logits, or (B, vocab) with ``last_only``.
         """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logits = self._forward_batch(tokens, last_only)
+        check_finite_logits(logits, self.source)
+        return logits
+
+    def _forward_batch(self, tokens: np.ndarray, last_only: bool) -> np.ndarray:
         p, f, w = self.spec, self.fused, self.w
-        tokens = np.asarray(tokens, dtype=np.int64)
+        tokens = _token_array(tokens, 2)
         if tokens.ndim == 1:
             tokens = tokens[None, :]
         B, T = tokens.shape
@@ -315,10 +378,11 @@ class Sampler:
     """
 
     def __init__(self, *, temperature: float = 0.0, topp: float = 0.9, seed: int = 0) -> None:
-        if temperature < 0:
-            raise ConfigError(f"temperature must be >= 0, not {temperature}")
-        if not 0 < topp <= 1:
-            raise ConfigError(f"top-p must be in (0, 1], not {topp}")
+        temperature = check_float(temperature, "temperature", lo=0.0, hi=1e6)
+        topp = check_float(topp, "top-p", lo=0.0, hi=1.0, lo_open=True)
+        seed = check_int(seed, "seed", lo=0, hi=(1 << 63) - 1)
+        if 0.0 < temperature < 1e-6:  # logits / T would overflow to inf and NaN
+            raise ConfigError(f"temperature must be 0 (greedy) or >= 1e-6, not {temperature}")
         self.temperature = float(temperature)
         self.topp = float(topp)
         self.rng = np.random.default_rng(seed)
@@ -329,6 +393,8 @@ class Sampler:
             return int(np.argmax(logits))
         probs = softmax(np.asarray(logits, np.float64) / self.temperature)
         coin = self.rng.random()
+        if probs.size == 1:
+            return 0
         if self.topp >= 1.0:
             return int(min(np.searchsorted(np.cumsum(probs), coin, side="right"),
                            probs.size - 1))

@@ -150,6 +150,11 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     """
     from ..workload.analysis import analyze
 
+    if not isinstance(design, DesignSpec) or not isinstance(spec, ModelSpec):
+        raise InputError("ppa needs a DesignSpec and a ModelSpec")
+    if not isinstance(precision, str) or (kv_precision is not None
+                                          and not isinstance(kv_precision, str)):
+        raise InputError("precision and kv_precision must be names")
     dev = design.device()
     an = analyze(spec, context=context, batch=batch, precision=precision,
                  kv_precision=kv_precision, device=dev)

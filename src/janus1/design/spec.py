@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import apply_overrides, from_dict, load_toml
 from ..errors import ConfigError, InputError
+from ..limits import check_float, check_int, path_exists
 from ..presets import load_preset, preset_names
 from ..tech.cells import check_cell
 from ..tech.memory import RETICLE_LIMIT_MM2, MacroResult, macro
@@ -28,6 +29,15 @@ from ..workload.device import DeviceSpec, MemoryTier
 
 __all__ = ["ComputeSpec", "TierSpec", "ClaimsSpec", "DesignSpec", "load_design",
            "design_presets"]
+
+# Plausibility bounds: far beyond any real design, tight enough that every derived
+# figure (peak ops, bandwidth, area, power) stays a finite float.
+_MAX_ARRAY = 1 << 20          # tiles, rows or cols
+_MAX_CLOCK_HZ = 1e12          # 1 THz
+_MAX_BANDWIDTH = 1e18         # 1 EB/s
+_MAX_PJ_PER_BIT = 1e6
+_MAX_AREA_MM2 = 1e9
+_MAX_POWER_W = 1e9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,8 +56,9 @@ class ComputeSpec:
     def __post_init__(self) -> None:
         for f in ("tiles", "rows", "cols"):
             v = getattr(self, f)
-            if v <= 0:
-                raise ConfigError(f"compute.{f} must be positive, not {v}")
+            check_int(v, f"compute.{f}", lo=1, hi=_MAX_ARRAY)
+        for f in ("pe_area_um2_28nm", "fp16_area_factor", "utilization"):
+            check_float(getattr(self, f), f"compute.{f}", hi=1e9)
         if self.dataflow not in ("os", "ws", "is"):
             raise ConfigError(f"compute.dataflow: unknown dataflow {self.dataflow!r} "
                               f"(known: os, ws, is)")
@@ -84,9 +95,21 @@ class TierSpec:
     source: str = ""
 
     def __post_init__(self) -> None:
+        from ..tech.memory import MAX_BANKS, MAX_BLOCK_BYTES, MAX_CAPACITY_BYTES
+
+        w = f"tier {self.name}"
         if self.capacity_bytes <= 0:
             raise ConfigError(f"tier {self.name}: capacity must be positive, "
                               f"not {self.capacity_bytes}")
+        check_int(self.capacity_bytes, f"{w}: capacity_bytes", hi=MAX_CAPACITY_BYTES)
+        check_int(self.banks, f"{w}: banks", hi=MAX_BANKS)
+        check_int(self.block_bytes, f"{w}: block_bytes", hi=MAX_BLOCK_BYTES)
+        if self.bandwidth_bytes_per_s is not None:
+            check_float(self.bandwidth_bytes_per_s, f"{w}: bandwidth", hi=_MAX_BANDWIDTH)
+        if self.energy_pj_per_bit is not None:
+            check_float(self.energy_pj_per_bit, f"{w}: energy_pj_per_bit", hi=_MAX_PJ_PER_BIT)
+        check_float(self.phy_area_mm2, f"{w}: phy_area_mm2", hi=_MAX_AREA_MM2)
+        check_float(self.phy_power_w, f"{w}: phy_power_w", hi=_MAX_POWER_W)
         if self.banks <= 0 or self.block_bytes <= 0:
             raise ConfigError(f"tier {self.name}: banks and block_bytes must be positive")
         if self.bandwidth_bytes_per_s is not None and self.bandwidth_bytes_per_s <= 0:
@@ -142,6 +165,13 @@ class DesignSpec:
         parse_node(self.node, what=f"design {self.name}: node")
         if self.clock_hz <= 0:
             raise ConfigError(f"design {self.name}: clock must be positive")
+        w = f"design {self.name}"
+        check_float(self.clock_hz, f"{w}: clock", hi=_MAX_CLOCK_HZ)
+        check_float(self.ambient_c, f"{w}: ambient_c", lo=-273.15, hi=250.0, lo_open=True)
+        check_float(self.other_area_mm2, f"{w}: other_area_mm2", hi=_MAX_AREA_MM2)
+        check_float(self.other_power_w, f"{w}: other_power_w", hi=_MAX_POWER_W)
+        if not isinstance(self.package, str):
+            raise ConfigError(f"{w}: package must be a preset name")
         if not self.tiers:
             raise ConfigError(f"design {self.name}: needs at least one memory tier")
         if self.other_area_mm2 < 0 or self.other_power_w < 0:
@@ -226,11 +256,13 @@ def load_design(src: str | Path, overrides: Sequence[str] = ()) -> DesignSpec:
     s = str(src)
     data: dict[str, Any]
     p = Path(s)
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise InputError("overrides must be a list of key=value strings")
     if s.lower() in design_presets():
         data = load_preset("designs", s)
         where = f"design {s.lower()}"
     elif p.suffix == ".toml" or "/" in s:
-        if not p.exists():
+        if not path_exists(p):
             raise InputError(f"{s}: no such file")
         data = load_toml(p)
         data.setdefault("name", p.stem)
@@ -238,8 +270,17 @@ def load_design(src: str | Path, overrides: Sequence[str] = ()) -> DesignSpec:
     else:
         raise InputError(f"unknown design {s!r} (known: {', '.join(design_presets())})")
     if overrides:
-        data = apply_overrides(data, list(overrides))
+        data = _overridden(data, list(overrides))
     return from_dict(DesignSpec, data, source=where)
+
+
+def _overridden(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """``apply_overrides``, with a path through a scalar (``name.x=1``) a ConfigError."""
+    try:
+        return apply_overrides(data, overrides)
+    except (TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ConfigError(f"--set {', '.join(overrides)[:120]}: a key path goes through a "
+                          f"value that is not a table ({type(exc).__name__})") from None
 
 
 

@@ -40,9 +40,15 @@ def load_spec(src: str | Path) -> ModelSpec:
         InputError: unknown preset, missing path.
         FormatError: truncated or corrupt file.
     """
+    if not isinstance(src, (str, Path)):
+        raise InputError(f"a model is a preset name or a path, not {str(src)[:40]!r}")
     s = str(src)
     p = Path(s)
-    if not p.exists():
+    try:
+        exists = p.exists()
+    except (OSError, ValueError) as exc:  # a name too long for the OS, a NUL byte
+        raise InputError(f"{s[:80]}: not a usable path ({exc})") from None
+    if not exists:
         if s.lower() in model_presets():
             return _from_preset(s)
         if any(c in s for c in "/\\") or p.suffix:

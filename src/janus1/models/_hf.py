@@ -1,4 +1,9 @@
-"""Hugging Face model folders: ``config.json`` to ModelSpec fields."""
+"""Hugging Face model folders: ``config.json`` to ModelSpec fields.
+
+Every value is checked for type and range before use (a hostile ``config.json`` may
+hold strings, nulls, lists, NaN or 1e12 where a size belongs): sizes are integers in
+``[1, 2^24]``, epsilons and RoPE bases finite and positive.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,35 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
+from ..limits import check_float, check_int
 
-__all__ = ["hf_spec_fields"]
+__all__ = ["hf_spec_fields", "MAX_SIZE"]
 
 _LLAMA_TYPES = ("llama", "mistral", "qwen2")
+MAX_SIZE = 1 << 24  # largest dimension, layer count, vocabulary or context accepted
+_MAX_CONFIG_BYTES = 16 << 20  # a config.json is a few KB; refuse anything above 16 MiB
 
 
 def hf_spec_fields(folder: Path) -> dict[str, Any]:
     """Read ``folder/config.json`` (llama-like or gpt2 ``model_type``).
 
     Raises:
-        FormatError: no config.json, bad JSON, unknown model_type or missing keys.
+        FormatError: no config.json, bad JSON, unknown model_type, missing keys or
+            values of the wrong type or out of range.
     """
     cfg_path = folder / "config.json"
     try:
+        if cfg_path.stat().st_size > _MAX_CONFIG_BYTES:
+            raise FormatError(f"{cfg_path}: {cfg_path.stat().st_size} bytes, too large for a "
+                              "config.json")
         cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FormatError(f"{folder}: not a Hugging Face model folder (no config.json)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{cfg_path}: malformed JSON: {exc}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError,
+            ValueError) as exc:
+        raise FormatError(f"{cfg_path}: malformed JSON: "
+                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                          ) from None
     if not isinstance(cfg, dict):
         raise FormatError(f"{cfg_path}: expected a JSON object")
     mtype = cfg.get("model_type")
@@ -33,37 +48,57 @@ def hf_spec_fields(folder: Path) -> dict[str, Any]:
     def need(*keys: str) -> Any:
         for k in keys:
             if k in cfg:
-                return cfg[k]
+                return _int(cfg_path, k, cfg[k])
         raise FormatError(f"{cfg_path}: missing key {keys[0]}")
 
+    def opt_int(key: str) -> int | None:
+        v = cfg.get(key)
+        return None if v is None else _int(cfg_path, key, v)
+
+    def opt_float(key: str, default: float, **rng: Any) -> float:
+        v = cfg.get(key, default)
+        return check_float(v, f"{cfg_path}: {key}", error=FormatError, **rng)
+
+    def opt_bool(key: str, default: bool) -> bool:
+        v = cfg.get(key, default)
+        if not isinstance(v, bool):
+            raise FormatError(f"{cfg_path}: {key}: expected true or false, not {str(v)[:40]!r}")
+        return v
+
     if mtype in _LLAMA_TYPES:
-        dim = int(need("hidden_size"))
-        heads = int(need("num_attention_heads"))
+        heads = need("num_attention_heads")
         out: dict[str, Any] = {
-            "arch": "llama", "dim": dim, "hidden_dim": int(need("intermediate_size")),
-            "n_layers": int(need("num_hidden_layers")), "n_heads": heads,
-            "n_kv_heads": int(cfg.get("num_key_value_heads") or heads),
-            "vocab_size": int(need("vocab_size")),
-            "seq_len": int(need("max_position_embeddings")),
-            "norm": "rmsnorm", "norm_eps": float(cfg.get("rms_norm_eps", 1e-5)),
+            "arch": "llama", "dim": need("hidden_size"),
+            "hidden_dim": need("intermediate_size"),
+            "n_layers": need("num_hidden_layers"), "n_heads": heads,
+            "n_kv_heads": opt_int("num_key_value_heads") or heads,
+            "vocab_size": need("vocab_size"),
+            "seq_len": need("max_position_embeddings"),
+            "norm": "rmsnorm",
+            "norm_eps": opt_float("rms_norm_eps", 1e-5, lo=0.0, hi=1.0, lo_open=True),
             "activation": "swiglu", "positional": "rope",
-            "rope_theta": float(cfg.get("rope_theta", 10000.0)),
+            "rope_theta": opt_float("rope_theta", 10000.0, lo=1.0, lo_open=True),
             "rope_layout": "halves",  # HF LlamaAttention uses rotate_half
-            "tied_classifier": bool(cfg.get("tie_word_embeddings", False)),
+            "tied_classifier": opt_bool("tie_word_embeddings", False),
         }
         if cfg.get("head_dim"):
-            out["head_dim"] = int(cfg["head_dim"])
+            out["head_dim"] = _int(cfg_path, "head_dim", cfg["head_dim"])
         return out
     if mtype == "gpt2":
-        dim = int(need("n_embd", "hidden_size"))
+        dim = need("n_embd", "hidden_size")
         return {
-            "arch": "gpt2", "dim": dim, "hidden_dim": int(cfg.get("n_inner") or 4 * dim),
-            "n_layers": int(need("n_layer", "num_hidden_layers")),
-            "n_heads": int(need("n_head", "num_attention_heads")),
-            "vocab_size": int(need("vocab_size")), "seq_len": int(need("n_positions")),
-            "norm": "layernorm", "norm_eps": float(cfg.get("layer_norm_epsilon", 1e-5)),
+            "arch": "gpt2", "dim": dim, "hidden_dim": opt_int("n_inner") or 4 * dim,
+            "n_layers": need("n_layer", "num_hidden_layers"),
+            "n_heads": need("n_head", "num_attention_heads"),
+            "vocab_size": need("vocab_size"), "seq_len": need("n_positions"),
+            "norm": "layernorm",
+            "norm_eps": opt_float("layer_norm_epsilon", 1e-5, lo=0.0, hi=1.0, lo_open=True),
             "activation": "gelu", "positional": "learned", "bias": True,
-            "tied_classifier": bool(cfg.get("tie_word_embeddings", True)),
+            "tied_classifier": opt_bool("tie_word_embeddings", True),
         }
-    raise FormatError(f"{cfg_path}: model_type {mtype!r} is not supported "
+    raise FormatError(f"{cfg_path}: model_type {str(mtype)[:40]!r} is not supported "
                       f"(supported: {', '.join(_LLAMA_TYPES)}, gpt2)")
+
+
+def _int(cfg_path: Path, key: str, v: Any) -> int:
+    return check_int(v, f"{cfg_path}: {key}", lo=1, hi=MAX_SIZE, error=FormatError)

@@ -6,10 +6,18 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..limits import check_float
 
-__all__ = ["ModelSpec", "ARCHS"]
+__all__ = ["ModelSpec", "ARCHS", "MAX_MODEL_SIZE"]
 
 ARCHS = ("llama", "gpt2")
+# Largest width, vocabulary or context a spec may declare (2^24 = 16.7 M): above every
+# real model (Llama-3: vocab 128256, context 131072) with room to spare, and small
+# enough that sizes derived from it (dim x vocab x layers) stay exact in float64.
+MAX_MODEL_SIZE = 1 << 24
+# Tighter bounds where per-layer or per-head bookkeeping is a Python loop (the largest
+# real models have 126 layers and 128 heads).
+_FIELD_MAX = {"n_layers": 1 << 12, "n_heads": 1 << 16}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +58,20 @@ class ModelSpec:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ConfigError(f"{name} must be a positive integer, not {v!r}")
+            hi = _FIELD_MAX.get(name, MAX_MODEL_SIZE)
+            if v > hi:
+                raise ConfigError(f"{name} = {v} is implausibly large (at most {hi})")
+        for name in ("n_kv_heads", "head_dim"):
+            v = getattr(self, name)
+            hi = _FIELD_MAX["n_heads"] if name == "n_kv_heads" else MAX_MODEL_SIZE
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= hi:
+                raise ConfigError(f"{name} must be an integer in 0..{hi}, not {v!r}")
+        # implausible values give NaN or meaningless logits: refused when read
+        check_float(self.norm_eps, "norm_eps", lo=0.0, hi=1.0, lo_open=True)
+        check_float(self.rope_theta, "rope_theta", lo=1.0, lo_open=True)
+        for name in ("tied_classifier", "bias"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false")
         if self.n_kv_heads == 0:
             object.__setattr__(self, "n_kv_heads", self.n_heads)
         if self.head_dim == 0:
@@ -154,5 +176,12 @@ class ModelSpec:
         return self.n_layers * per_layer + self.vocab_size * self.dim
 
     def replace(self, **changes: object) -> ModelSpec:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        """A copy with some fields changed (validated again).
+
+        Raises:
+            ConfigError: an unknown field or an impossible value.
+        """
+        try:
+            return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise ConfigError(f"ModelSpec.replace: {exc}") from None

@@ -30,10 +30,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, InputError
+from ..limits import check_buffer, check_int, check_path, path_exists
 
 __all__ = ["Tokenizer", "load_tokenizer"]
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
+_MAX_SP_BYTES = 64 << 20  # SentencePiece models are a few MB (Llama's: 0.5 MB)
 
 
 class Tokenizer:
@@ -95,7 +97,21 @@ class Tokenizer:
 
         Returns:
             The ids.
+
+        Raises:
+            InputError: ``text`` is not a valid Unicode string or ``max_tokens`` is not a
+                positive integer.
         """
+        if not isinstance(text, str):
+            raise InputError(f"tokenizer {self.source}: expected text, not "
+                             f"{type(text).__name__}")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(f"tokenizer {self.source}: the text holds unpaired surrogates "
+                             "(not valid Unicode)") from None
+        if max_tokens is not None:
+            max_tokens = check_int(max_tokens, "max_tokens", lo=1, error=InputError)
         ids = [self.bos_id] if bos else []
         if self._sp is not None:
             n = 4 * max_tokens + 64 if max_tokens is not None else len(text)
@@ -188,7 +204,7 @@ class Tokenizer:
         out = bytearray()
         first = True
         for t in ids:
-            t = int(t)
+            t = check_int(t, "token id", lo=None, hi=None, error=InputError)
             if t < 0 or t >= len(self.pieces):
                 raise InputError(f"token id {t} is outside the vocabulary "
                                  f"(0..{len(self.pieces) - 1})")
@@ -221,9 +237,12 @@ def load_tokenizer(src: str | Path, vocab_size: int | None = None) -> Tokenizer:
         InputError: missing file.
         FormatError: truncated or corrupt file, or a vocabulary size mismatch.
     """
+    check_path(src, "a tokenizer")
     p = Path(src)
-    if not p.is_file():
+    if not path_exists(p) or not p.is_file():
         raise InputError(f"{p}: no such tokenizer file")
+    if vocab_size is not None:
+        vocab_size = check_int(vocab_size, "vocab_size", lo=1, error=InputError)
     with p.open("rb") as fh:
         magic = fh.read(4)
     if magic == b"GGUF":
@@ -239,6 +258,7 @@ def load_tokenizer(src: str | Path, vocab_size: int | None = None) -> Tokenizer:
 
 
 def _from_llama2c(p: Path) -> Tokenizer:
+    check_buffer(p.stat().st_size, "a llama2.c tokenizer", source=str(p))
     raw = p.read_bytes()
     if len(raw) < 4:
         raise FormatError(f"{p}: truncated llama2.c tokenizer ({len(raw)} bytes)")
@@ -271,37 +291,50 @@ def _from_llama2c(p: Path) -> Tokenizer:
 
 
 def _from_gguf(p: Path) -> Tokenizer:
-    from ._gguf import gguf_field, open_gguf
+    from ._gguf import gguf_field, gguf_int, gguf_list, open_gguf
 
     r = open_gguf(p)
-    toks = gguf_field(r, "tokenizer.ggml.tokens")
-    if toks is None:
+    toks = gguf_list(r, "tokenizer.ggml.tokens", p, str)
+    if not toks:
         raise FormatError(f"{p}: GGUF has no tokenizer.ggml.tokens")
     model = gguf_field(r, "tokenizer.ggml.model")
     if model not in (None, "llama"):
-        raise FormatError(f"{p}: tokenizer.ggml.model {model!r} is not supported (only llama/SPM)")
-    scores = gguf_field(r, "tokenizer.ggml.scores") or [0.0] * len(toks)
-    types = gguf_field(r, "tokenizer.ggml.token_type") or [1] * len(toks)
+        raise FormatError(f"{p}: tokenizer.ggml.model {str(model)[:40]!r} is not supported "
+                          "(only llama/SPM)")
+    scores = gguf_list(r, "tokenizer.ggml.scores", p, float) or [0.0] * len(toks)
+    types = gguf_list(r, "tokenizer.ggml.token_type", p, int) or [1] * len(toks)
     if len(scores) != len(toks) or len(types) != len(toks):
         raise FormatError(f"{p}: tokenizer arrays differ in length")
+    n = len(toks)
+    bos = gguf_int(r, "tokenizer.ggml.bos_token_id", p, 1, lo=0, hi=n - 1)
+    eos = gguf_int(r, "tokenizer.ggml.eos_token_id", p, 2, lo=0, hi=n - 1)
     # token_type (llama.cpp): 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte
     special = [i for i, t in enumerate(types) if t in (2, 3, 5)]
     return Tokenizer(pieces=[t.replace("\u2581", " ") for t in toks], scores=scores,
-                     bos_id=int(gguf_field(r, "tokenizer.ggml.bos_token_id", 1)),
-                     eos_id=int(gguf_field(r, "tokenizer.ggml.eos_token_id", 2)),
-                     special=special, source=str(p))
+                     bos_id=int(bos or 0), eos_id=int(eos or 0), special=special, source=str(p))
 
 
 def _from_sentencepiece(p: Path) -> Tokenizer:
     import sentencepiece as spm
 
+    if p.stat().st_size > _MAX_SP_BYTES:
+        raise FormatError(f"{p}: {p.stat().st_size} bytes, too large for a SentencePiece model "
+                          f"(at most {_MAX_SP_BYTES})")
     try:
         sp = spm.SentencePieceProcessor(model_file=str(p))
-    except (RuntimeError, OSError) as exc:
-        raise FormatError(f"{p}: corrupt SentencePiece model: {str(exc).splitlines()[0]}") from None
-    n = sp.get_piece_size()
-    pieces = [sp.id_to_piece(i).replace("\u2581", " ") for i in range(n)]
-    special = [i for i in range(n) if sp.is_control(i) or sp.is_unknown(i)]
-    return Tokenizer(pieces=pieces, scores=[sp.get_score(i) for i in range(n)],
-                     bos_id=sp.bos_id(), eos_id=sp.eos_id(), special=special, source=str(p),
-                     sp_model=sp)
+        n = sp.get_piece_size()
+        # a corrupted piece may not be UTF-8: the library raises UnicodeDecodeError here
+        pieces = [sp.id_to_piece(i).replace("\u2581", " ") for i in range(n)]
+        scores = [sp.get_score(i) for i in range(n)]
+        special = [i for i in range(n) if sp.is_control(i) or sp.is_unknown(i)]
+        bos, eos = sp.bos_id(), sp.eos_id()
+    except (RuntimeError, OSError, UnicodeDecodeError, ValueError, IndexError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FormatError(f"{p}: corrupt SentencePiece model: {msg[:200]}") from None
+    if n < 1 or not all(np.isfinite(scores)):
+        raise FormatError(f"{p}: corrupt SentencePiece model: {n} pieces, or non-finite scores")
+    # bos/eos of -1 mean "none" in SentencePiece; such a model cannot start a sequence
+    if not 0 <= bos < n or not 0 <= eos < n:
+        raise FormatError(f"{p}: SentencePiece model lacks BOS/EOS ids (bos {bos}, eos {eos})")
+    return Tokenizer(pieces=pieces, scores=scores, bos_id=bos, eos_id=eos, special=special,
+                     source=str(p), sp_model=sp)

@@ -23,13 +23,17 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
+from ..limits import check_buffer, check_path, path_exists
 from . import load_spec
 from .spec import ModelSpec
 
-__all__ = ["Weights", "load_weights", "load_spec_and_weights", "GGUF_SUPPORTED_TYPES"]
+__all__ = ["Weights", "load_weights", "load_spec_and_weights", "GGUF_SUPPORTED_TYPES",
+           "weight_shapes", "check_weight_budget"]
 
 # GGML tensor types this reader dequantizes (names as in gguf.GGMLQuantizationType).
 GGUF_SUPPORTED_TYPES = ("F32", "F16", "BF16", "Q8_0", "Q4_0")
+# Weights arrays stored whole; the others are stacked from one tensor per layer.
+_WHOLE = ("token_embedding", "wcls", "rms_final")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,20 +75,38 @@ class Weights:
 
     def check(self, spec: ModelSpec, source: str = "weights") -> None:
         """Raise FormatError unless every array has the shape ``spec`` implies."""
-        L, d, h, v = spec.n_layers, spec.dim, spec.hidden_dim, spec.vocab_size
-        want = {
-            "token_embedding": (v, d), "rms_att": (L, d), "wq": (L, spec.q_dim, d),
-            "wk": (L, spec.kv_dim, d), "wv": (L, spec.kv_dim, d), "wo": (L, d, spec.q_dim),
-            "rms_ffn": (L, d), "w1": (L, h, d), "w2": (L, d, h), "w3": (L, h, d),
-            "rms_final": (d,), "wcls": (v, d),
-        }
-        for name, shape in want.items():
+        for name, shape in weight_shapes(spec).items():
             a = getattr(self, name)
             if tuple(a.shape) != shape:
                 raise FormatError(f"{source}: tensor {name} has shape {tuple(a.shape)}, "
                                   f"the model needs {shape}")
             if not np.all(np.isfinite(a)):
                 raise FormatError(f"{source}: tensor {name} holds NaN or infinite values")
+
+
+def weight_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
+    """The shape of every :class:`Weights` array that ``spec`` implies."""
+    L, d, h, v = spec.n_layers, spec.dim, spec.hidden_dim, spec.vocab_size
+    return {
+        "token_embedding": (v, d), "rms_att": (L, d), "wq": (L, spec.q_dim, d),
+        "wk": (L, spec.kv_dim, d), "wv": (L, spec.kv_dim, d), "wo": (L, d, spec.q_dim),
+        "rms_ffn": (L, d), "w1": (L, h, d), "w2": (L, d, h), "w3": (L, h, d),
+        "rms_final": (d,), "wcls": (v, d),
+    }
+
+
+def check_weight_budget(spec: ModelSpec, source: str) -> None:
+    """Refuse (FormatError) weights whose float32 arrays would exceed the buffer limit
+    (:func:`janus1.limits.max_buffer_bytes`), before any is read."""
+    total = 0
+    for name, shape in weight_shapes(spec).items():
+        if name == "wcls" and spec.tied_classifier:
+            continue  # the embedding array itself
+        n = 1
+        for x in shape:
+            n *= x
+        total += 4 * n
+    check_buffer(total, f"float32 weights of {spec.params} parameters", source=source)
 
 
 def load_weights(src: str | Path) -> Weights:
@@ -105,12 +127,14 @@ def load_weights(src: str | Path) -> Weights:
 
 def load_spec_and_weights(src: str | Path) -> tuple[ModelSpec, Weights]:
     """Like :func:`load_weights`, also returning the ModelSpec read from the same file."""
+    check_path(src, "a model")
     p = Path(src)
-    if not p.exists():
+    if not path_exists(p):
         raise InputError(f"{p}: no such file or folder")
     spec = load_spec(p)
     if spec.arch != "llama":
         raise FormatError(f"{p}: only llama-architecture weights are supported, not {spec.arch}")
+    check_weight_budget(spec, str(p))
     if p.is_dir():
         w = _read_hf(p, spec)
     else:
@@ -208,27 +232,33 @@ def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
 
     reader = open_gguf(p)
     tensors = {t.name: t for t in reader.tensors}
+    shapes = weight_shapes(spec)
 
-    def get(name: str) -> np.ndarray:
+    def get(name: str, field: str) -> np.ndarray:
         t = tensors.get(name)
         if t is None:
             raise FormatError(f"{p}: GGUF lacks tensor {name}")
+        want = shapes[field] if field in _WHOLE else shapes[field][1:]  # one layer's slice
+        got = tuple(int(x) for x in reversed(list(t.shape)))
+        if got != want:
+            raise FormatError(f"{p}: tensor {name} has shape {got}, the model needs {want}")
         return _gguf_tensor(p, t)
 
     L = spec.n_layers
 
-    def stack(key: str) -> np.ndarray:
-        return np.stack([get(f"blk.{i}.{key}.weight") for i in range(L)])
+    def stack(key: str, field: str) -> np.ndarray:
+        return np.stack([get(f"blk.{i}.{key}.weight", field) for i in range(L)])
 
-    emb = get("token_embd.weight")
-    wcls = get("output.weight") if "output.weight" in tensors else emb
+    emb = get("token_embd.weight", "token_embedding")
+    wcls = get("output.weight", "wcls") if "output.weight" in tensors else emb
     if wcls is not emb and np.array_equal(wcls, emb):
         wcls = emb  # llama.cpp's llama2.c converter writes a shared classifier twice
     return Weights(
-        token_embedding=emb, rms_att=stack("attn_norm"), wq=stack("attn_q"),
-        wk=stack("attn_k"), wv=stack("attn_v"), wo=stack("attn_output"),
-        rms_ffn=stack("ffn_norm"), w1=stack("ffn_gate"), w2=stack("ffn_down"),
-        w3=stack("ffn_up"), rms_final=get("output_norm.weight"), wcls=wcls)
+        token_embedding=emb, rms_att=stack("attn_norm", "rms_att"),
+        wq=stack("attn_q", "wq"), wk=stack("attn_k", "wk"), wv=stack("attn_v", "wv"),
+        wo=stack("attn_output", "wo"), rms_ffn=stack("ffn_norm", "rms_ffn"),
+        w1=stack("ffn_gate", "w1"), w2=stack("ffn_down", "w2"), w3=stack("ffn_up", "w3"),
+        rms_final=get("output_norm.weight", "rms_final"), wcls=wcls)
 
 
 def _gguf_tensor(p: Path, t: object) -> np.ndarray:
@@ -251,7 +281,7 @@ def _gguf_tensor(p: Path, t: object) -> np.ndarray:
         else:
             out = np.asarray(gguf.quants.dequantize(data, qtype), dtype=np.float32)
         return out.reshape(shape)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, IndexError, AssertionError) as exc:
         tname = t.name  # type: ignore[attr-defined]
         raise FormatError(f"{p}: tensor {tname}: cannot read {name} data: "
                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
@@ -268,7 +298,11 @@ def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
     files = sorted(folder.glob("*.safetensors"))
     if not files:
         raise FormatError(f"{folder}: no *.safetensors file (pytorch .bin weights are not read)")
+    # float16 files double when read as float32
+    check_buffer(2 * sum(f.stat().st_size for f in files), "safetensors as float32",
+                 source=str(folder))
     t: dict[str, np.ndarray] = {}
+    shapes = weight_shapes(spec)
     for f in files:
         try:
             t.update(load_file(str(f)))
@@ -276,10 +310,14 @@ def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
             raise FormatError(f"{f}: corrupt or truncated safetensors: "
                               f"{str(exc).splitlines()[0]}") from None
 
-    def get(name: str) -> np.ndarray:
+    def get(name: str, field: str) -> np.ndarray:
         a = t.get(name)
         if a is None:
             raise FormatError(f"{folder}: safetensors lack tensor {name}")
+        want = shapes[field] if field in _WHOLE else shapes[field][1:]  # one layer's slice
+        if tuple(a.shape) != want:
+            raise FormatError(f"{folder}: tensor {name} has shape {tuple(a.shape)}, the model "
+                              f"needs {want}")
         if a.dtype not in (np.float32, np.float16):
             if str(a.dtype) == "bfloat16" or a.dtype == np.uint16:
                 raise FormatError(f"{folder}: tensor {name} is bfloat16; only float32/float16 "
@@ -290,14 +328,16 @@ def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
     L = spec.n_layers
     pre = "model.layers"
 
-    def stack(key: str) -> np.ndarray:
-        return np.stack([get(f"{pre}.{i}.{key}.weight") for i in range(L)])
+    def stack(key: str, field: str) -> np.ndarray:
+        return np.stack([get(f"{pre}.{i}.{key}.weight", field) for i in range(L)])
 
-    emb = get("model.embed_tokens.weight")
-    wcls = get("lm_head.weight") if "lm_head.weight" in t else emb
+    emb = get("model.embed_tokens.weight", "token_embedding")
+    wcls = get("lm_head.weight", "wcls") if "lm_head.weight" in t else emb
     return Weights(
-        token_embedding=emb, rms_att=stack("input_layernorm"), wq=stack("self_attn.q_proj"),
-        wk=stack("self_attn.k_proj"), wv=stack("self_attn.v_proj"),
-        wo=stack("self_attn.o_proj"), rms_ffn=stack("post_attention_layernorm"),
-        w1=stack("mlp.gate_proj"), w2=stack("mlp.down_proj"), w3=stack("mlp.up_proj"),
-        rms_final=get("model.norm.weight"), wcls=wcls)
+        token_embedding=emb, rms_att=stack("input_layernorm", "rms_att"),
+        wq=stack("self_attn.q_proj", "wq"), wk=stack("self_attn.k_proj", "wk"),
+        wv=stack("self_attn.v_proj", "wv"), wo=stack("self_attn.o_proj", "wo"),
+        rms_ffn=stack("post_attention_layernorm", "rms_ffn"),
+        w1=stack("mlp.gate_proj", "w1"), w2=stack("mlp.down_proj", "w2"),
+        w3=stack("mlp.up_proj", "w3"), rms_final=get("model.norm.weight", "rms_final"),
+        wcls=wcls)

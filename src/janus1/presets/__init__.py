@@ -32,8 +32,13 @@ def preset_kinds() -> list[str]:
 
 def preset_names(kind: str) -> list[str]:
     """Names of the presets of one kind, sorted."""
+    if not isinstance(kind, str) or not kind or "/" in kind or kind.startswith("."):
+        return []
     folder = _folder(kind)
-    if not folder.is_dir():
+    try:
+        if not folder.is_dir():
+            return []
+    except (OSError, ValueError):  # a name the OS refuses (too long, NUL byte)
         return []
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
@@ -49,6 +54,8 @@ def load_preset(kind: str, name: str, *, _seen: tuple[str, ...] = ()) -> dict[st
     Raises:
         InputError: no such preset (the message lists the known ones).
     """
+    if not isinstance(kind, str) or not isinstance(name, str):
+        raise InputError(f"preset kind and name must be strings, not {kind!r}, {name!r}")
     key = name.lower()
     names = preset_names(kind)
     if key not in names:

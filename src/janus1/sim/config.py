@@ -182,6 +182,7 @@ class HierarchyConfig:
             raise ConfigError(f"hierarchy: clock must be positive, not {self.clock_hz}")
         if self.issue_interval_cycles < 1:
             raise ConfigError("hierarchy: issue_interval_cycles must be >= 1")
+        _check_bounds(self)
 
     @property
     def levels(self) -> list[LevelConfig]:
@@ -191,6 +192,33 @@ class HierarchyConfig:
     def ns_to_cycles(self, ns: float) -> int:
         """A time in ns as a whole number of clock cycles (rounded up)."""
         return int(math.ceil(ns * 1e-9 * self.clock_hz - 1e-9))
+
+
+def _check_bounds(h: HierarchyConfig) -> None:
+    """Upper bounds (janus1.limits): times and counts that keep cycle arithmetic inside
+    int64, and simulator state (about 32 bytes per cache line) within the buffer limit."""
+    from ..limits import check_buffer, check_float, check_int
+
+    check_float(h.clock_hz, "hierarchy: clock", hi=1e12)
+    check_int(h.issue_interval_cycles, "hierarchy: issue_interval_cycles", hi=1 << 32)
+    check_float(h.memory.latency_ns, "memory: latency_ns", hi=1e12)
+    check_float(h.memory.bandwidth_bytes_per_s, "memory: bandwidth", hi=1e18)
+    lines = 0
+    for lv in h.level:
+        w = f"level {lv.name!r}"
+        check_int(lv.size_bytes, f"{w}: size", hi=1 << 50)
+        check_int(lv.line_bytes, f"{w}: line", hi=1 << 20)
+        check_int(lv.base_bytes, f"{w}: base", lo=0, hi=1 << 62)
+        for name in ("hit_latency_cycles", "bank_busy_cycles"):
+            check_int(getattr(lv, name), f"{w}: {name}", hi=1 << 32)
+        for name in ("banks", "slices", "mshrs"):
+            check_int(getattr(lv, name), f"{w}: {name}", hi=1 << 16)
+        for name in ("refresh_interval_ns", "refresh_busy_ns"):
+            check_float(getattr(lv, name), f"{w}: {name}", hi=1e12)
+        if lv.kind == "cache":
+            lines += lv.lines
+    check_buffer(32 * lines, f"simulator state for {lines} cache lines", source="hierarchy",
+                 error=ConfigError)
 
 
 def hierarchy_presets() -> list[str]:
@@ -216,8 +244,11 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
         ConfigError: malformed or impossible hierarchy.
         InputError: unknown preset or missing file.
     """
+    from ..limits import path_exists
     from ..presets import load_preset
 
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise InputError("overrides must be a list of key=value strings")
     if isinstance(src, HierarchyConfig):
         if not overrides:
             return src
@@ -231,8 +262,8 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
     else:
         s = str(src)
         p = Path(s)
-        if p.suffix.lower() == ".toml" or p.exists():
-            if not p.exists():
+        if p.suffix.lower() == ".toml" or path_exists(p):
+            if not path_exists(p):
                 raise InputError(f"{p}: no such hierarchy file")
             data = load_toml(p)
             data.setdefault("name", p.stem)
@@ -244,7 +275,12 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
             data = load_preset("hierarchies", s)
             source = f"hierarchy preset {s}"
     if overrides:
-        data = apply_overrides(data, list(overrides))
+        try:
+            data = apply_overrides(data, list(overrides))
+        except (TypeError, KeyError, IndexError, AttributeError) as exc:
+            # a path through a scalar (``name.x=1``); issue 12 makes apply_overrides say so
+            raise ConfigError(f"--set {', '.join(overrides)[:120]}: a key path goes through "
+                              f"a value that is not a table ({type(exc).__name__})") from None
     if "level" not in data:
         raise ConfigError(f"{source}: needs at least one [[level]] table")
     return from_dict(HierarchyConfig, data, source=source)

@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..limits import check_float, check_int
 from . import _coeffs
 from .cells import CELLS, cell_area_um2, check_cell
 from .nodes import NODES, NodeInfo, parse_node
@@ -53,6 +54,12 @@ Tables = tuple[dict[str, dict[str, float]], dict[str, dict[int, float]]]
 # Largest die one exposure can print: 26 mm x 33 mm [P: ASML scanner field, every
 # EUV/DUV tool since the 1990s]. A tier that needs more cannot be one die.
 RETICLE_LIMIT_MM2 = 26.0 * 33.0
+
+# Argument bounds (no physical macro comes near them; they keep the arithmetic finite):
+MAX_CAPACITY_BYTES = 1 << 50      # 1 PiB
+MAX_BANKS = 1 << 20
+MAX_BLOCK_BYTES = 1 << 20
+MAX_TEMPERATURE_C = 1000.0        # silicon melts at 1414 °C; the thermal solver stops at 250
 
 T0_K = 300.0                 # CACTI's reference temperature (cacti.md)
 _VTH_V = 0.30                # effective threshold for the leakage-temperature law
@@ -126,6 +133,7 @@ class MacroResult:
 
 def leakage_temperature_factor(temperature_c: float) -> float:
     """Leakage at ``temperature_c`` relative to 300 K (subthreshold law, see module doc)."""
+    temperature_c = check_float(temperature_c, "temperature", hi=MAX_TEMPERATURE_C)
     t = temperature_c + 273.15
     if t <= 0:
         raise ConfigError(f"temperature {temperature_c} °C is below absolute zero")
@@ -244,15 +252,23 @@ def macro(tech: str | None = None, capacity_bytes: int = 0, node: str | int | No
             larger than a reticle-limited die is a warning here; designs and the CLI
             reject it.)
     """
+    if tech is not None and not isinstance(tech, str) or cell is not None and \
+            not isinstance(cell, str):
+        raise ConfigError("tech and cell must be names")
     tech, cell = check_cell(tech, cell)
     info = node if isinstance(node, NodeInfo) else parse_node(node)
     for name, v in (("capacity_bytes", capacity_bytes), ("banks", banks),
                     ("block_bytes", block_bytes)):
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise ConfigError(f"{name} must be a positive integer, not {v!r}")
+    check_int(capacity_bytes, "capacity_bytes", lo=1, hi=MAX_CAPACITY_BYTES)
+    check_int(banks, "banks", lo=1, hi=MAX_BANKS)
+    check_int(block_bytes, "block_bytes", lo=1, hi=MAX_BLOCK_BYTES)
     io = 8 * block_bytes if io_bits is None else io_bits
-    if io <= 0:
-        raise ConfigError(f"io_bits must be positive, not {io}")
+    check_int(io, "io_bits", lo=1, hi=8 * MAX_BLOCK_BYTES)
+    if temperature_c is not None:
+        check_float(temperature_c, "temperature_c", lo=-273.15, hi=MAX_TEMPERATURE_C,
+                    lo_open=True)
     if capacity_bytes < banks * block_bytes:
         raise ConfigError(f"capacity {capacity_bytes} B is less than one {block_bytes}-B "
                           f"block per bank ({banks} banks)")

@@ -142,7 +142,7 @@ def parse_node(value: str | int | float, *, what: str = "node") -> NodeInfo:
     if isinstance(value, bool):
         n = None
     elif isinstance(value, (int, float)):
-        v = float(value)
+        v = float(value) if abs(value) < 1e6 else 0.0  # no node is a million nm
         n = int(round(v * 1000)) if 0 < v < 1 else int(round(v))
         if v != int(v) and not 0 < v < 1:
             n = None

@@ -41,6 +41,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..limits import check_int
 from .nodes import NODES, NodeInfo, parse_node
 
 __all__ = ["DATAFLOWS", "TILE_PRECISIONS", "GemmResult", "tile_cycles", "mac_energy_pj",
@@ -84,6 +85,10 @@ def macs_per_pe_cycle(precision: str) -> float:
                           f"(known: {', '.join(TILE_PRECISIONS)})") from None
 
 
+# Largest array side or GEMM dimension (2^40): cycle counts stay exact integers.
+MAX_GEMM_DIM = 1 << 40
+
+
 def tile_cycles(rows: int, cols: int, m: int, k: int, n: int, *, dataflow: str = "os",
                 precision: str = "int8") -> GemmResult:
     """Cycles of ``C[m,n] = A[m,k] B[k,n]`` on a ``rows x cols`` systolic array.
@@ -94,6 +99,9 @@ def tile_cycles(rows: int, cols: int, m: int, k: int, n: int, *, dataflow: str =
     for name, v in (("rows", rows), ("cols", cols), ("M", m), ("K", k), ("N", n)):
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise ConfigError(f"{name} must be a positive integer, not {v!r}")
+        check_int(v, name, lo=1, hi=MAX_GEMM_DIM)
+    if not isinstance(dataflow, str) or not isinstance(precision, str):
+        raise ConfigError("dataflow and precision must be names")
     df = dataflow.lower()
     if df not in DATAFLOWS:
         raise ConfigError(f"unknown dataflow {dataflow!r} (known: {', '.join(DATAFLOWS)})")

@@ -18,6 +18,10 @@ Extensions: ``.npy``, ``.npz``, ``.din``/``.dinero``, ``.ramulator``, ``.dramsim
 any other text file is sniffed from its first data line. Text accesses are
 ``access_bytes`` (default 8) wide. Malformed input raises
 :class:`janus1.errors.FormatError` naming the file and line.
+
+Bounds (:mod:`janus1.limits`): an ``.npz`` member's declared shape is checked against
+the member's size and the buffer limit before it is read; an access is at most
+:data:`MAX_ACCESS_BYTES` wide and ends below 2^62 (so a simulator's line loop is bounded).
 """
 
 from __future__ import annotations
@@ -27,13 +31,22 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import FormatError, InputError
+from ..limits import check_buffer, check_int, check_path, path_exists
 from .chunk import LOAD, STORE, TraceChunk
 
-__all__ = ["read_trace", "write_trace", "FORMATS", "detect_format"]
+__all__ = ["read_trace", "write_trace", "FORMATS", "detect_format", "MAX_ACCESS_BYTES",
+           "MAX_CHUNK_ACCESSES"]
+
+# Widest single access a trace may hold: 64 KiB (1024 lines of 64 B). Real accesses are a
+# word to a few cache lines; a wider one would make the simulator walk that many lines.
+MAX_ACCESS_BYTES = 1 << 16
+MAX_CHUNK_ACCESSES = 1 << 26  # accesses per chunk (int64 + uint8 buffers: 0.6 GB)
+_ADDR_END = 1 << 62            # every access ends below this byte address
 
 FORMATS = ("npy", "npz", "din", "ramulator", "dramsim3")
 _EXT = {".npy": "npy", ".npz": "npz", ".din": "din", ".dinero": "din",
@@ -48,15 +61,16 @@ def detect_format(path: str | Path) -> str:
         InputError: the file does not exist.
         FormatError: the format cannot be recognised.
     """
+    check_path(path, "a trace file")
     p = Path(path)
-    if not p.exists():
+    if not path_exists(p):
         raise InputError(f"{p}: no such trace file")
     ext = p.suffix.lower()
     if ext in _EXT:
         return _EXT[ext]
     try:
         with p.open("r", encoding="ascii", errors="strict") as fh:
-            for lineno, line in enumerate(fh, 1):
+            for lineno, line in enumerate(_lines(fh), 1):
                 toks = line.split("#", 1)[0].split()
                 if not toks:
                     continue
@@ -71,7 +85,25 @@ def detect_format(path: str | Path) -> str:
     except UnicodeDecodeError:
         raise FormatError(f"{p}: not a text trace and no known extension "
                           f"({', '.join(_EXT)})") from None
+    except ValueError as exc:
+        raise FormatError(f"{p}: not a text trace: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read: {exc}") from None
     raise FormatError(f"{p}: empty trace file")
+
+
+_MAX_LINE = 4096  # a trace line is a few tokens; a longer one is not a trace
+
+
+def _lines(fh: Any) -> Iterator[str]:
+    """The lines of a text file, refusing (ValueError) one longer than ``_MAX_LINE``."""
+    while True:
+        line = fh.readline(_MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > _MAX_LINE:
+            raise ValueError(f"a line longer than {_MAX_LINE} characters")
+        yield line
 
 
 def read_trace(path: str | Path, *, fmt: str | None = None, chunk_accesses: int = 1 << 20,
@@ -91,10 +123,16 @@ def read_trace(path: str | Path, *, fmt: str | None = None, chunk_accesses: int 
         InputError: missing file or unknown format name.
         FormatError: truncated or corrupt file, wrong keys, unparsable line.
     """
+    check_path(path, "a trace file")
     p = Path(path)
+    chunk_accesses = check_int(chunk_accesses, "chunk_accesses", lo=1, hi=MAX_CHUNK_ACCESSES)
+    access_bytes = check_int(access_bytes, "access_bytes", lo=1, hi=MAX_ACCESS_BYTES)
+    check_buffer(9 * chunk_accesses, "a trace chunk buffer", source=str(p))
+    if fmt is not None and not isinstance(fmt, str):
+        raise InputError(f"trace format must be a name, not {fmt!r}")
     if fmt is None:
         fmt = detect_format(p)
-    elif not p.exists():
+    elif not path_exists(p):
         raise InputError(f"{p}: no such trace file")
     fmt = fmt.lower()
     if fmt not in FORMATS:
@@ -113,11 +151,19 @@ def _check_addr(p: Path, a: np.ndarray, what: str) -> None:
         raise FormatError(f"{p}: {what} must hold integers, not {a.dtype}")
 
 
+def _first_line(exc: BaseException) -> str:
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return msg[:200]
+
+
 def _read_npy(p: Path, chunk: int) -> Iterator[TraceChunk]:
     try:
         arr = np.load(p, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise FormatError(f"{p}: not a readable .npy file ({exc})") from None
+    except MemoryError:
+        raise  # a memory-mapped load allocates nothing; never hide one
+    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises ValueError,
+        # SyntaxError, tokenize.TokenError, UnicodeDecodeError, EOFError, OSError...
+        raise FormatError(f"{p}: not a readable .npy file ({_first_line(exc)})") from None
     if not isinstance(arr, np.ndarray):
         raise FormatError(f"{p}: not a .npy array")
     _check_addr(p, arr, "the .npy array")
@@ -127,28 +173,62 @@ def _read_npy(p: Path, chunk: int) -> Iterator[TraceChunk]:
             a = np.asarray(arr[i: i + chunk])
             if a.size and int(a.min()) < 0:
                 raise FormatError(f"{p}: negative address near index {i}")
+            if a.size and int(a.max()) >= _ADDR_END - 8:
+                raise FormatError(f"{p}: address above 2^62 near index {i}")
             yield TraceChunk(addr=a.astype(np.int64), access_bytes=8)
 
     return gen()
 
 
+def _npz_member(p: Path, zf: zipfile.ZipFile, key: str) -> np.ndarray:
+    """Read member ``key`` of an ``.npz`` after checking its declared shape against the
+    member's size and the buffer limit."""
+    info = zf.getinfo(f"{key}.npy")
+    try:
+        with zf.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+            if dtype.hasobject:
+                raise ValueError("object arrays are not traces")
+            n = 1
+            for x in shape:
+                n *= int(x)
+            nbytes = n * dtype.itemsize
+            if nbytes > info.file_size:
+                raise ValueError(f"declares {nbytes} bytes, the member holds {info.file_size}")
+            check_buffer(nbytes, f".npz member {key!r}", source=str(p))
+        with zf.open(info) as fh:
+            arr = np.lib.format.read_array(fh, allow_pickle=False)
+    except FormatError:
+        raise
+    except MemoryError:
+        raise  # the checks above must prevent it; never hide one
+    except Exception as exc:  # noqa: BLE001 - zip and .npy parsers raise many kinds
+        raise FormatError(f"{p}: corrupt .npz member {key!r} ({_first_line(exc)})") from None
+    return arr
+
+
 def _read_npz(p: Path, chunk: int, access_bytes: int) -> Iterator[TraceChunk]:
     try:
-        z = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise FormatError(f"{p}: not a readable .npz file ({exc})") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise FormatError(f"{p}: not an .npz archive")
-    keys = set(z.files)
-    if "addr" not in keys or keys - _NPZ_KEYS:
-        raise FormatError(f"{p}: .npz keys {sorted(keys)}: expected 'addr' and optionally "
-                          "'kind' and 'size'")
-    try:
-        addr = z["addr"]
-        kind = z["kind"] if "kind" in keys else None
-        size = z["size"] if "size" in keys else None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise FormatError(f"{p}: corrupt .npz member ({exc})") from None
+        zf = zipfile.ZipFile(p)
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, OSError, ValueError, EOFError...
+        raise FormatError(f"{p}: not a readable .npz file ({_first_line(exc)})") from None
+    with zf:
+        names = zf.namelist()
+        keys = {n[:-4] for n in names if n.endswith(".npy")}
+        if len(keys) != len(names) or "addr" not in keys or keys - _NPZ_KEYS:
+            if len(keys) != len(names):
+                keys |= {n for n in names if not n.endswith(".npy")}
+            raise FormatError(f"{p}: .npz keys {sorted(keys)[:8]}: expected 'addr' and "
+                              "optionally 'kind' and 'size'")
+        addr = _npz_member(p, zf, "addr")
+        kind = _npz_member(p, zf, "kind") if "kind" in keys else None
+        size = _npz_member(p, zf, "size") if "size" in keys else None
     _check_addr(p, addr, "'addr'")
     for name, a in (("kind", kind), ("size", size)):
         if a is not None:
@@ -158,10 +238,13 @@ def _read_npz(p: Path, chunk: int, access_bytes: int) -> Iterator[TraceChunk]:
                                   f"{addr.size}")
     if kind is not None and kind.size and (int(kind.min()) < 0 or int(kind.max()) > 1):
         raise FormatError(f"{p}: 'kind' must be 0 (load) or 1 (store)")
-    if size is not None and size.size and int(size.min()) < 1:
-        raise FormatError(f"{p}: 'size' must be >= 1")
+    if size is not None and size.size and (int(size.min()) < 1
+                                           or int(size.max()) > MAX_ACCESS_BYTES):
+        raise FormatError(f"{p}: 'size' must be in 1..{MAX_ACCESS_BYTES} bytes")
     if addr.size and int(addr.min()) < 0:
         raise FormatError(f"{p}: negative address")
+    if addr.size and int(addr.max()) >= _ADDR_END - MAX_ACCESS_BYTES:
+        raise FormatError(f"{p}: address above 2^62")
 
     def gen() -> Iterator[TraceChunk]:
         for i in range(0, addr.size, chunk):
@@ -190,7 +273,7 @@ def _read_text(p: Path, fmt: str, chunk: int, access_bytes: int) -> Iterator[Tra
         with fh:
             lineno = 0
             try:
-                for lineno, line in enumerate(fh, 1):  # noqa: B007
+                for lineno, line in enumerate(_lines(fh), 1):  # noqa: B007
                     toks = line.split("#", 1)[0].split()
                     if not toks:
                         continue
@@ -209,7 +292,7 @@ def _read_text(p: Path, fmt: str, chunk: int, access_bytes: int) -> Iterator[Tra
                             raise ValueError("expected 'ADDRESS OP CYCLE'")
                         a, k = int(toks[0], 0), _OPS[toks[1].upper()]
                         int(toks[2], 0)
-                    if a < 0 or a >= 1 << 62:
+                    if a < 0 or a >= _ADDR_END - access_bytes:
                         raise ValueError(f"address {a} out of range")
                     addr[n] = a
                     kind[n] = k
@@ -241,6 +324,9 @@ def write_trace(path: str | Path, chunks: Iterable[TraceChunk | np.ndarray], *,
     Raises:
         InputError: unknown format, or stores/sizes that ``npy`` cannot hold.
     """
+    check_path(path, "a trace file")
+    if fmt is not None and not isinstance(fmt, str):
+        raise InputError(f"trace format must be a name, not {fmt!r}")
     p = Path(path)
     fmt = (fmt or _EXT.get(p.suffix.lower(), "")).lower()
     if fmt not in FORMATS:

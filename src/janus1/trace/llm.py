@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError
+from ..limits import check_buffer, check_int
 from ..models.spec import ModelSpec
 from .chunk import LOAD, STORE, TraceChunk
 
@@ -42,6 +43,8 @@ __all__ = ["MemoryMap", "Layout", "layout", "decode_trace", "prefill_trace", "mo
            "trace_length"]
 
 _ALIGN = 4096  # regions start on 4 KiB boundaries (a page)
+_ADDR_END = 1 << 62  # every address of a trace lies below this (int64 headroom)
+MAX_BATCH = 1 << 16  # sequences per trace
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,8 +64,7 @@ class MemoryMap:
 
     def __post_init__(self) -> None:
         for name in ("weights_base", "kv_base", "act_base"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"memory map: {name} must be >= 0")
+            check_int(getattr(self, name), f"memory map: {name}", lo=0, hi=_ADDR_END)
         if self.kv_layout not in ("position-major", "head-major"):
             raise ConfigError(f"memory map: kv_layout {self.kv_layout!r} is not "
                               "position-major or head-major")
@@ -217,20 +219,38 @@ class _Emitter:
 
 
 def _check(spec: ModelSpec, precision: str, batch: int, access_bytes: int,
-           chunk_accesses: int, n_layers: int | None) -> float:
+           chunk_accesses: int, n_layers: int | None, memory_map: object = None) -> float:
     from ..workload import parse_precision
 
+    from .formats import MAX_ACCESS_BYTES, MAX_CHUNK_ACCESSES
+
+    if not isinstance(spec, ModelSpec):
+        raise ConfigError(f"expected a ModelSpec, not {type(spec).__name__}")
+    if not isinstance(precision, str):
+        raise ConfigError(f"precision must be a name, not {precision!r}")
     bpe = parse_precision(precision).bytes
-    if batch < 1:
-        raise ConfigError(f"batch must be >= 1, not {batch}")
-    if access_bytes < 1:
-        raise ConfigError(f"access_bytes must be >= 1, not {access_bytes}")
-    if chunk_accesses < 1024:
-        raise ConfigError(f"chunk_accesses must be >= 1024, not {chunk_accesses}")
+    check_int(batch, "batch", lo=1, hi=MAX_BATCH)
+    check_int(access_bytes, "access_bytes", lo=1, hi=MAX_ACCESS_BYTES)
+    check_int(chunk_accesses, "chunk_accesses", lo=1024, hi=MAX_CHUNK_ACCESSES)
+    check_buffer(9 * chunk_accesses, "a trace chunk buffer", error=ConfigError)
     nl = spec.n_layers
-    if n_layers is not None and not 1 <= n_layers <= nl:
-        raise ConfigError(f"n_layers must be in 1..{nl}, not {n_layers}")
+    if n_layers is not None:
+        check_int(n_layers, "n_layers", lo=1, hi=nl)
+    if memory_map is not None and not isinstance(memory_map, MemoryMap):
+        raise ConfigError(f"memory_map must be a MemoryMap, not {type(memory_map).__name__}")
     return bpe
+
+
+def _check_layout(lay: Layout, batch: int, mm: MemoryMap | None) -> None:
+    """Refuse a layout whose regions reach 2^62 (addresses would overflow int64)."""
+    mm = mm or MemoryMap()
+    ends = {"weights": mm.weights_base + lay.weight_bytes,
+            "KV cache": mm.kv_base + batch * lay.kv_seq_bytes,
+            "activations": mm.act_base + batch * lay.act_seq_bytes}
+    for name, end in ends.items():
+        if end >= _ADDR_END:
+            raise ConfigError(f"the {name} region would end at byte {end}, beyond the 2^62 "
+                              "address space of a trace (smaller model, context or batch)")
 
 
 def _attention_reads(em: _Emitter, lay: Layout, spec: ModelSpec, layer: int, seq: int,
@@ -311,15 +331,16 @@ def decode_trace(spec: ModelSpec, *, precision: str = "int8", context: int = 0, 
     Raises:
         ConfigError: a bad argument (unknown precision, context beyond the model).
     """
-    bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers)
-    if context < 0 or tokens < 1:
-        raise ConfigError(f"context must be >= 0 and tokens >= 1 (got {context}, {tokens})")
+    bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers, memory_map)
+    check_int(context, "context", lo=0)
+    check_int(tokens, "tokens", lo=1)
     if context + tokens > spec.seq_len:
         raise ConfigError(f"context {context} + {tokens} token(s) exceeds the model's "
                           f"seq_len {spec.seq_len}")
     positions = context + tokens
     lay = layout(spec, bytes_per_element=bpe, positions=positions, batch=batch,
                  memory_map=memory_map, n_layers=n_layers)
+    _check_layout(lay, batch, memory_map)
     return _decode(spec, lay, context, tokens, batch, access_bytes, chunk_accesses,
                    n_layers)
 
@@ -388,14 +409,15 @@ def prefill_trace(spec: ModelSpec, *, precision: str = "int8", prompt: int = 128
     Yields:
         :class:`TraceChunk` objects.
     """
-    bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers)
-    if prompt < 1 or q_block < 1:
-        raise ConfigError(f"prompt and q_block must be >= 1 (got {prompt}, {q_block})")
+    bpe = _check(spec, precision, batch, access_bytes, chunk_accesses, n_layers, memory_map)
+    check_int(prompt, "prompt", lo=1)
+    check_int(q_block, "q_block", lo=1)
     if prompt > spec.seq_len:
         raise ConfigError(f"prompt {prompt} exceeds the model's seq_len "
                           f"{spec.seq_len}")
     lay = layout(spec, bytes_per_element=bpe, positions=prompt, batch=batch,
                  memory_map=memory_map, n_layers=n_layers)
+    _check_layout(lay, batch, memory_map)
     return _prefill(spec, lay, prompt, batch, q_block, access_bytes, chunk_accesses,
                     n_layers)
 
@@ -434,6 +456,7 @@ def model_trace(spec: ModelSpec, *, phase: str = "decode", precision: str = "int
                             memory_map=memory_map, tokens=tokens, access_bytes=access_bytes,
                             chunk_accesses=chunk_accesses, n_layers=n_layers)
     if phase == "prefill":
+        check_int(context, "context", lo=0)
         return prefill_trace(spec, precision=precision, prompt=max(1, context), batch=batch,
                              memory_map=memory_map, access_bytes=access_bytes,
                              chunk_accesses=chunk_accesses, n_layers=n_layers)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from ..limits import check_float, check_int
 from ..models.spec import ModelSpec
 from .device import DeviceSpec
 from .precision import Precision, parse_precision
@@ -193,6 +194,12 @@ def kv_bytes_per_token(spec: ModelSpec, kv_precision: str | Precision = "fp16", 
     return payload + overhead, overhead
 
 
+# Argument bounds: far above any real workload, low enough that every count stays a
+# finite float (tokens 2^40 x layers 2^12 x width 2^24 x batch 2^20 < 2^100).
+MAX_CONTEXT = 1 << 40
+MAX_BATCH = 1 << 20
+
+
 def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
             precision: str | Precision = "fp16", kv_precision: str | Precision | None = None,
             group_size: int | None = None, device: DeviceSpec | None = None,
@@ -216,13 +223,18 @@ def analyze(spec: ModelSpec, *, context: int, batch: int = 1,
     Raises:
         InputError: a non-positive context, batch or group size; unknown counting.
     """
-    if context < 1:
-        raise InputError(f"--context must be at least 1, not {context}")
-    if batch < 1:
-        raise InputError(f"--batch must be at least 1, not {batch}")
-    if group_size is not None and group_size < 1:
-        raise InputError(f"--group-size must be at least 1, not {group_size}")
-    if counting not in COUNTINGS:
+    if not isinstance(spec, ModelSpec):
+        raise InputError(f"analyze needs a ModelSpec, not {type(spec).__name__}")
+    if device is not None and not isinstance(device, DeviceSpec):
+        raise InputError(f"device must be a DeviceSpec, not {type(device).__name__}")
+    context = check_int(context, "--context", lo=1, hi=MAX_CONTEXT, error=InputError)
+    batch = check_int(batch, "--batch", lo=1, hi=MAX_BATCH, error=InputError)
+    if group_size is not None:
+        group_size = check_int(group_size, "--group-size", lo=1, hi=MAX_CONTEXT,
+                               error=InputError)
+    scale_bytes = check_float(scale_bytes, "scale_bytes", lo=0.0, hi=1024.0, error=InputError)
+    zero_bytes = check_float(zero_bytes, "zero_bytes", lo=0.0, hi=1024.0, error=InputError)
+    if not isinstance(counting, str) or counting not in COUNTINGS:
         raise InputError(f"counting {counting!r} is not one of {', '.join(COUNTINGS)}")
     wp = parse_precision(precision)
     kp = parse_precision(kv_precision) if kv_precision is not None else wp

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..config import from_dict, load_toml
 from ..errors import ConfigError, InputError
+from ..limits import path_exists
 from ..presets import load_preset, preset_names
 from .precision import PRECISIONS, parse_precision
 
@@ -106,7 +107,7 @@ def load_device(src: str | Path) -> DeviceSpec:
         from .. import design as _design  # optional: the technology layer
     except ImportError:
         _design = None  # type: ignore[assignment]
-    if p.suffix == ".toml" and p.exists():
+    if p.suffix == ".toml" and path_exists(p):
         data = load_toml(p)
         if "tiers" in data and "peak_ops_per_s" in data:
             data.setdefault("name", p.stem)
