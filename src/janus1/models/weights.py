@@ -5,8 +5,10 @@
 - a llama2.c checkpoint ``.bin``: the float "version 0" legacy layout, the ``ak42``
   version 1 (float32) and version 2 (Q8_0, dequantized here) exports
   (karpathy/llama2.c ``export.py``);
-- a GGUF file with F32, F16, BF16, Q8_0 or Q4_0 tensors (llama.cpp's ``ggml`` block
-  formats, dequantized with the ``gguf`` package, llama.cpp's own Python reader);
+- a GGUF file with tensors of any type the ``gguf`` package (llama.cpp's own Python
+  reader) can dequantize: F32, F16, BF16, the legacy blocks (Q4_0, Q4_1, Q5_0, Q5_1,
+  Q8_0), the K-quants (Q2_K..Q6_K), the IQ and ternary types
+  (:func:`gguf_supported_types` lists them for the installed ``gguf``);
 - a Hugging Face folder (``config.json`` + ``model.safetensors``), Llama family.
 
 Every matrix is stored ``[out, in]`` (row = output channel), as in run.c, so that
@@ -17,6 +19,7 @@ Face folders rotate split halves (``rotate_half``); weights are never permuted h
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -27,11 +30,9 @@ from ..limits import check_buffer, check_path, path_exists
 from . import load_spec
 from .spec import ModelSpec
 
-__all__ = ["Weights", "load_weights", "load_spec_and_weights", "GGUF_SUPPORTED_TYPES",
+__all__ = ["Weights", "load_weights", "load_spec_and_weights", "gguf_supported_types",
            "weight_shapes", "check_weight_budget"]
 
-# GGML tensor types this reader dequantizes (names as in gguf.GGMLQuantizationType).
-GGUF_SUPPORTED_TYPES = ("F32", "F16", "BF16", "Q8_0", "Q4_0")
 # Weights arrays stored whole; the others are stacked from one tensor per layer.
 _WHOLE = ("token_embedding", "wcls", "rms_final")
 
@@ -261,17 +262,50 @@ def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
         rms_final=get("output_norm.weight", "rms_final"), wcls=wcls)
 
 
+@functools.cache
+def gguf_supported_types() -> tuple[str, ...]:
+    """GGML tensor types the installed ``gguf`` package dequantizes (names as in
+    ``gguf.GGMLQuantizationType``), found by dequantizing one zero block of each type."""
+    import gguf
+
+    out = []
+    for qt, (block, type_size) in gguf.GGML_QUANT_SIZES.items():
+        try:
+            with np.errstate(all="ignore"):
+                gguf.quants.dequantize(np.zeros((1, type_size), np.uint8), qt)
+        except Exception:  # noqa: BLE001 - NotImplementedError, or a table it cannot build
+            continue
+        out.append(qt.name)
+    return tuple(out)
+
+
+# Peak bytes of dequantization per value: gguf.quants works in numpy with float32
+# temporaries; tracemalloc measured a peak of 8.2-8.4 bytes per value (gguf 0.19, 256K
+# values of Q4_0, Q8_0, Q2_K, Q4_K, Q6_K, IQ2_XXS, IQ4_XS, TQ1_0, MXFP4); 32 leaves room.
+_DEQUANT_BYTES_PER_VALUE = 32
+
+
 def _gguf_tensor(p: Path, t: object) -> np.ndarray:
-    """One GGUF tensor as float32, numpy shape = reversed ggml ``ne`` (rows = out)."""
+    """One GGUF tensor as float32, numpy shape = reversed ggml ``ne`` (rows = out).
+
+    The header walk (:func:`janus1.models._gguf.scan_gguf`) has already checked each
+    tensor's declared bytes against the file; here the dequantized size (and the
+    dequantizer's temporaries) is checked against the buffer limit before any work.
+    """
     import gguf
 
     qtype = t.tensor_type  # type: ignore[attr-defined]
     name = getattr(qtype, "name", str(qtype))
-    if name not in GGUF_SUPPORTED_TYPES:
-        tname = t.name  # type: ignore[attr-defined]
-        raise FormatError(f"{p}: tensor {tname} has GGML type {name}, "
-                          f"unsupported (supported: {', '.join(GGUF_SUPPORTED_TYPES)})")
+    tname = t.name  # type: ignore[attr-defined]
+    if name not in gguf_supported_types():
+        raise FormatError(f"{p}: tensor {tname} has GGML type {name}, unsupported by the "
+                          "installed gguf package")
     shape = tuple(int(x) for x in reversed(list(t.shape)))  # type: ignore[attr-defined]
+    n = 1
+    for x in shape:
+        n *= x
+    check_buffer(n * _DEQUANT_BYTES_PER_VALUE, f"dequantizing tensor {tname} ({name})",
+                 source=str(p))
     data = np.asarray(t.data)  # type: ignore[attr-defined]
     try:
         if name == "F32":
@@ -279,10 +313,10 @@ def _gguf_tensor(p: Path, t: object) -> np.ndarray:
         elif name == "F16":
             out = data.view(np.float16).astype(np.float32)
         else:
-            out = np.asarray(gguf.quants.dequantize(data, qtype), dtype=np.float32)
+            with np.errstate(all="ignore"):  # non-finite scales are reported by check()
+                out = np.asarray(gguf.quants.dequantize(data, qtype), dtype=np.float32)
         return out.reshape(shape)
-    except (ValueError, TypeError, IndexError, AssertionError) as exc:
-        tname = t.name  # type: ignore[attr-defined]
+    except (ValueError, TypeError, IndexError, AssertionError, NotImplementedError) as exc:
         raise FormatError(f"{p}: tensor {tname}: cannot read {name} data: "
                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                           ) from None
