@@ -191,7 +191,7 @@ def quantize_weights(weights: Any, scheme: QuantScheme) -> Any:
     if scheme.is_none:
         return weights
     changes = {}
-    for name in _MATRICES:
+    for name in getattr(weights, "MATRICES", _MATRICES):
         if name == "wcls" and weights.wcls is weights.token_embedding:
             continue
         changes[name] = fake_quant(getattr(weights, name), scheme)
@@ -202,7 +202,8 @@ def quantize_weights(weights: Any, scheme: QuantScheme) -> Any:
 
 def weight_bytes(spec: Any, scheme: QuantScheme, scale_bytes: int = 2) -> int:
     """Stored bytes of all weights under ``scheme``: matrix codes plus one scale (and a
-    zero point when asymmetric) of ``scale_bytes`` (FP16) per group; norms in FP32.
+    zero point when asymmetric) of ``scale_bytes`` (FP16) per group; norms, biases and
+    learned positions (GPT-2) in FP32.
 
     A tied classifier is stored once.
     """
@@ -210,10 +211,11 @@ def weight_bytes(spec: Any, scheme: QuantScheme, scale_bytes: int = 2) -> int:
     if not spec.tied_classifier:
         mats.append(spec.vocab_size * spec.dim)
     per_layer = [(spec.q_dim, spec.dim), (spec.kv_dim, spec.dim), (spec.kv_dim, spec.dim),
-                 (spec.dim, spec.q_dim), (spec.hidden_dim, spec.dim), (spec.dim, spec.hidden_dim),
-                 (spec.hidden_dim, spec.dim)]
+                 (spec.dim, spec.q_dim), (spec.hidden_dim, spec.dim), (spec.dim, spec.hidden_dim)]
+    if spec.gated_ffn:
+        per_layer.append((spec.hidden_dim, spec.dim))
     rows_cols = [(spec.vocab_size, spec.dim)] * len(mats) + per_layer * spec.n_layers
-    norms = 4 * (2 * spec.n_layers * spec.dim + spec.dim)
+    norms = 4 * (spec.params - sum(r * c for r, c in rows_cols))   # every other parameter
     total = 0
     for r, c in rows_cols:
         total += r * c * scheme.bits // 8
