@@ -25,7 +25,8 @@ def save_gpt2(folder: Path, *, n_layer: int, n_embd: int = 64, n_head: int = 4,
     torch.manual_seed(seed)
     cfg = transformers.GPT2Config(vocab_size=vocab, n_positions=64, n_embd=n_embd,
                                   n_layer=n_layer, n_head=n_head,
-                                  activation_function=activation)
+                                  activation_function=activation, bos_token_id=vocab - 1,
+                                  eos_token_id=vocab - 1)
     model = transformers.GPT2LMHeadModel(cfg).eval()
     with torch.no_grad():   # larger than the 0.02 init, so that the blocks matter
         for prm in model.parameters():
