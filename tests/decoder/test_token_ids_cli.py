@@ -101,3 +101,23 @@ def test_kvstudy_on_a_gpt2_folder(gpt2_dir: Path, tmp_path: Path) -> None:
             n = r["prompt_len"] + r["gen_len"]
             assert r["kv_bytes_measured"] == 2 * spec.n_layers * spec.dim * n * r["batch"] * 4
     assert "GPT2LMHeadModel" in (out / "report.md").read_text()
+
+
+def test_quant_study_on_a_gpt2_folder(gpt2_dir: Path, tmp_path: Path) -> None:
+    from janus1.decoder.quant import parse_scheme, weight_bytes
+    from janus1.study import run_study
+
+    f = tmp_path / "ids.txt"
+    f.write_text(" ".join(map(str, [95, *np.random.default_rng(0).integers(0, 96, 300)])))
+    out = run_study(name="q", out_root=tmp_path, only=("quant",), section_config={
+        "quant": {"model": str(gpt2_dir), "token_ids": str(f), "context": 64}})
+    import csv
+
+    rows = list(csv.DictReader((out / "quant" / "quant.csv").open()))
+    spec = load_checkpoint(gpt2_dir).spec
+    fp32 = rows[0]
+    assert (fp32["target"], fp32["scheme"]) == ("weights", "none")
+    assert int(fp32["bytes"]) == 4 * spec.params == weight_bytes(spec, parse_scheme("none"))
+    int4 = next(r for r in rows if (r["target"], r["scheme"]) == ("weights", "int4"))
+    assert float(int4["kl_mean"]) > float(
+        next(r for r in rows if r["scheme"] == "int8" and r["target"] == "weights")["kl_mean"])
