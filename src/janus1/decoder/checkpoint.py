@@ -25,7 +25,7 @@ from ..limits import check_path, path_exists
 from ..models import asset_path
 from ..models.spec import ModelSpec
 from ..models.tokenizer import Tokenizer, load_tokenizer
-from ..models.weights import Weights, load_spec_and_weights
+from ..models.weights import GPT2Weights, Weights, load_spec_and_weights
 
 __all__ = ["Checkpoint", "load_checkpoint", "make_decoder", "SHIPPED", "parse_token_ids",
            "read_token_ids"]
@@ -36,10 +36,11 @@ SHIPPED = {"stories260k": (("stories260K", "stories260K.bin"), ("stories260K", "
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A loaded model: architecture, weights and tokenizer."""
+    """A loaded model: architecture, weights and tokenizer (None when the checkpoint
+    has no tokenizer files: run it on token ids)."""
 
     spec: ModelSpec
-    weights: Weights
+    weights: Weights | GPT2Weights    # GPT2Weights for a gpt2 spec
     tokenizer: Tokenizer | None = None
     source: str = ""          # where it was read from
 
