@@ -108,3 +108,73 @@ def test_gpt2_missing_tensor_is_one_line(tmp_path: Path) -> None:
     save_file(t, str(f))
     with pytest.raises(FormatError, match=r"lack tensor transformer.h.1.mlp.c_fc.bias"):
         load_checkpoint(tmp_path)
+
+
+def write_gpt2_gguf(folder: Path, path: Path, n_layer: int, vocab: int = 96) -> None:
+    """The saved HF model as a llama.cpp gpt2 GGUF (F32), named and laid out as
+    llama.cpp's convert_hf_to_gguf.py writes it: Conv1D weights transposed to [out, in]."""
+    import gguf
+    from safetensors.numpy import load_file
+
+    st = load_file(str(folder / "model.safetensors"))
+    w = gguf.GGUFWriter(str(path), "gpt2")
+    w.add_context_length(64)
+    w.add_embedding_length(64)
+    w.add_feed_forward_length(256)
+    w.add_block_count(n_layer)
+    w.add_head_count(4)
+    w.add_layer_norm_eps(1e-5)
+    w.add_tokenizer_model("gpt2")   # a byte-level BPE vocabulary: janus1 does not read it
+    w.add_token_list([chr(0x21 + i) for i in range(vocab)])
+    w.add_token_types([1] * vocab)
+    w.add_token_merges(['! "'])
+    w.add_bos_token_id(vocab - 1)
+    w.add_eos_token_id(vocab - 1)
+
+    def g(name: str) -> np.ndarray:
+        return st["transformer." + name]
+
+    w.add_tensor("token_embd.weight", g("wte.weight"))
+    w.add_tensor("position_embd.weight", g("wpe.weight"))
+    for i in range(n_layer):
+        for a, b in (("attn_norm", "ln_1"), ("ffn_norm", "ln_2")):
+            w.add_tensor(f"blk.{i}.{a}.weight", g(f"h.{i}.{b}.weight"))
+            w.add_tensor(f"blk.{i}.{a}.bias", g(f"h.{i}.{b}.bias"))
+        for a, b in (("attn_qkv", "attn.c_attn"), ("attn_output", "attn.c_proj"),
+                     ("ffn_up", "mlp.c_fc"), ("ffn_down", "mlp.c_proj")):
+            w.add_tensor(f"blk.{i}.{a}.weight", np.ascontiguousarray(g(f"h.{i}.{b}.weight").T))
+            w.add_tensor(f"blk.{i}.{a}.bias", g(f"h.{i}.{b}.bias"))
+    w.add_tensor("output_norm.weight", g("ln_f.weight"))
+    w.add_tensor("output_norm.bias", g("ln_f.bias"))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def test_gpt2_gguf_matches_transformers_and_llama_cpp(tmp_path: Path) -> None:
+    """A gpt2 GGUF: janus1 within 1e-4 of transformers; llama.cpp reads the same file
+    to within 2e-3 (measured 6.9e-4: ggml computes GELU from an fp16 table), which
+    confirms the tensor names and layout are llama.cpp's."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("llama_cpp")
+    model = save_gpt2(tmp_path, n_layer=2)
+    p = tmp_path / "gpt2.gguf"
+    write_gpt2_gguf(tmp_path, p, 2)
+    tokens = np.random.default_rng(3).integers(0, 96, T).astype(np.int64)
+    ref = hf_logits(model, tokens)
+    ck = load_checkpoint(p)
+    assert ck.spec.arch == "gpt2" and ck.tokenizer is None
+    got = FloatDecoder.from_checkpoint(ck).forward_batch(tokens)[0]
+    assert rel_err(ref, got) <= 1e-4, rel_err(ref, got)
+    np.save(tmp_path / "tokens.npy", tokens)
+    child = Path(__file__).parents[1] / "models" / "_llama_cpp_child.py"
+    res = subprocess.run([sys.executable, str(child), "logits", str(p),
+                          str(tmp_path / "tokens.npy"), str(tmp_path / "lc.npy")],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lc = np.load(tmp_path / "lc.npy").astype(np.float64)
+    assert rel_err(ref, lc) <= 2e-3 and rel_err(got, lc) <= 2e-3, (rel_err(ref, lc),
+                                                                   rel_err(got, lc))

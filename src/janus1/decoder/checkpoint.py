@@ -6,7 +6,8 @@
 - ``sanity``: the fixed-point package's sanity model (``janus1.decoder.sanity``);
 - a llama2.c ``.bin``: the tokenizer is ``tokenizer=`` or, beside the checkpoint,
   ``tokenizer.bin`` or any single ``tok*.bin``;
-- a ``.gguf``: the tokenizer inside it (unless ``tokenizer=`` is given);
+- a ``.gguf`` (llama or gpt2): the SentencePiece tokenizer inside it (unless
+  ``tokenizer=`` is given); none when it holds a BPE (``gpt2``) tokenizer;
 - a Hugging Face folder, llama or GPT-2 family: ``tokenizer.model`` (SentencePiece) or
   ``tokenizer.bin`` inside it (unless ``tokenizer=`` is given).
 
@@ -136,9 +137,18 @@ def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> C
     tok = None
     if tok_path is not None:
         tok = load_tokenizer(tok_path, vocab_size=spec.vocab_size)
-    elif _is_gguf(p):
+    elif _is_gguf(p) and _gguf_tokenizer_model(p) == "llama":
         tok = load_tokenizer(p, vocab_size=spec.vocab_size)
     return Checkpoint(spec=spec, weights=weights, tokenizer=tok, source=str(p))
+
+
+def _gguf_tokenizer_model(p: Path) -> str | None:
+    """``tokenizer.ggml.model`` of a GGUF: "llama" (SentencePiece, read by janus1),
+    "gpt2" (byte-level BPE, not read: the checkpoint runs on token ids), or None."""
+    from ..models._gguf import gguf_field, open_gguf
+
+    v = gguf_field(open_gguf(p), "tokenizer.ggml.model")
+    return v if isinstance(v, str) else None
 
 
 def _is_gguf(p: Path) -> bool:

@@ -189,9 +189,6 @@ def load_spec_and_weights(src: str | Path) -> tuple[ModelSpec, Weights | GPT2Wei
         raise InputError(f"{p}: no such file or folder")
     spec = load_spec(p)
     check_weight_budget(spec, str(p))
-    if spec.arch == "gpt2" and not p.is_dir():
-        raise FormatError(f"{p}: GPT-2-family weights are read from Hugging Face folders "
-                          "(config.json + *.safetensors), not from this file format")
     w: Weights | GPT2Weights
     if p.is_dir():
         w = _read_hf_gpt2(p, spec) if spec.arch == "gpt2" else _read_hf(p, spec)
@@ -199,7 +196,10 @@ def load_spec_and_weights(src: str | Path) -> tuple[ModelSpec, Weights | GPT2Wei
         with p.open("rb") as fh:
             magic = fh.read(4)
         if magic == b"GGUF":
-            w = _read_gguf(p, spec)
+            w = _read_gguf_gpt2(p, spec) if spec.arch == "gpt2" else _read_gguf(p, spec)
+        elif spec.arch == "gpt2":
+            raise FormatError(f"{p}: GPT-2-family weights are read from GGUF files or Hugging "
+                              "Face folders, not from this file format")
         else:
             w = _read_llama2c(p)
     w.check(spec, str(p))
@@ -285,7 +285,9 @@ def _read_llama2c(p: Path) -> Weights:
 # ----------------------------------------------------------------------------
 # GGUF (llama.cpp names: token_embd, blk.N.attn_q, ..., output_norm, output)
 
-def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
+def _gguf_getter(p: Path, spec: ModelSpec):  # type: ignore[no-untyped-def]
+    """``(tensors, get)``: the GGUF's tensors by name and ``get(name, field)``, one
+    tensor as float32 with its shape checked against ``field``'s (per-layer) shape."""
     from ._gguf import open_gguf
 
     reader = open_gguf(p)
@@ -302,6 +304,11 @@ def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
             raise FormatError(f"{p}: tensor {name} has shape {got}, the model needs {want}")
         return _gguf_tensor(p, t)
 
+    return tensors, get
+
+
+def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
+    tensors, get = _gguf_getter(p, spec)
     L = spec.n_layers
 
     def stack(key: str, field: str) -> np.ndarray:
@@ -377,6 +384,31 @@ def _gguf_tensor(p: Path, t: object) -> np.ndarray:
         raise FormatError(f"{p}: tensor {tname}: cannot read {name} data: "
                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                           ) from None
+
+
+def _read_gguf_gpt2(p: Path, spec: ModelSpec) -> GPT2Weights:
+    """llama.cpp's gpt2 names (``convert_hf_to_gguf.py`` transposes the Conv1D weights,
+    so every matrix is already [out, in]): token_embd, position_embd, blk.N.attn_norm,
+    attn_qkv, attn_output, ffn_norm, ffn_up, ffn_down (each .weight and .bias),
+    output_norm, output."""
+    tensors, get = _gguf_getter(p, spec)
+    L = spec.n_layers
+
+    def stack(key: str, field: str) -> np.ndarray:
+        return np.stack([get(f"blk.{i}.{key}", field) for i in range(L)])
+
+    emb = get("token_embd.weight", "token_embedding")
+    wcls = emb if spec.tied_classifier else get("output.weight", "wcls")
+    return GPT2Weights(
+        token_embedding=emb, pos_embedding=get("position_embd.weight", "pos_embedding"),
+        ln1_w=stack("attn_norm.weight", "ln1_w"), ln1_b=stack("attn_norm.bias", "ln1_b"),
+        wqkv=stack("attn_qkv.weight", "wqkv"), bqkv=stack("attn_qkv.bias", "bqkv"),
+        wo=stack("attn_output.weight", "wo"), bo=stack("attn_output.bias", "bo"),
+        ln2_w=stack("ffn_norm.weight", "ln2_w"), ln2_b=stack("ffn_norm.bias", "ln2_b"),
+        w_fc=stack("ffn_up.weight", "w_fc"), b_fc=stack("ffn_up.bias", "b_fc"),
+        w_proj=stack("ffn_down.weight", "w_proj"), b_proj=stack("ffn_down.bias", "b_proj"),
+        lnf_w=get("output_norm.weight", "lnf_w"), lnf_b=get("output_norm.bias", "lnf_b"),
+        wcls=wcls)
 
 
 # ----------------------------------------------------------------------------
