@@ -100,3 +100,15 @@ def test_truncated_gguf_is_one_line_exit_2(tmp_path: Path) -> None:
                           str(asset_path("wikitext", "wiki.test.raw"))],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_dequantization_is_checked_against_the_buffer_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """stories260K: float32 weights 4 x 260,032 = 1,040,128 bytes pass a 1,045,000-byte
+    limit; dequantizing its largest tensor (token_embd, 512 x 64 values) is budgeted at
+    32 bytes per value = 1,048,576 bytes and is refused before it runs."""
+    monkeypatch.setenv("JANUS1_MAX_BUFFER_BYTES", "1045000")
+    with pytest.raises(FormatError, match=r"dequantizing tensor token_embd.weight"):
+        load_weights(GGUF)
+    monkeypatch.setenv("JANUS1_MAX_BUFFER_BYTES", "1048576")
+    assert load_weights(GGUF).token_embedding.shape == (512, 64)

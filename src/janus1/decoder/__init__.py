@@ -9,8 +9,9 @@ modules; everything here works on any object with ``spec``, ``reset()`` and
 from ._blas import blas_threads
 from .checkpoint import Checkpoint, load_checkpoint
 from .evaluate import compare, generate, perplexity
-from .float_ref import FloatDecoder, Sampler, StepDecoder
+from .float_ref import FloatDecoder, GPT2FloatDecoder, Sampler, StepDecoder
 from .quant import QuantScheme, parse_scheme
 
-__all__ = ["Checkpoint", "load_checkpoint", "FloatDecoder", "Sampler", "StepDecoder",
-           "QuantScheme", "parse_scheme", "generate", "perplexity", "compare", "blas_threads"]
+__all__ = ["Checkpoint", "load_checkpoint", "FloatDecoder", "GPT2FloatDecoder", "Sampler",
+           "StepDecoder", "QuantScheme", "parse_scheme", "generate", "perplexity", "compare",
+           "blas_threads"]

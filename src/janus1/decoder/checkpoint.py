@@ -6,9 +6,14 @@
 - ``sanity``: the fixed-point package's sanity model (``janus1.decoder.sanity``);
 - a llama2.c ``.bin``: the tokenizer is ``tokenizer=`` or, beside the checkpoint,
   ``tokenizer.bin`` or any single ``tok*.bin``;
-- a ``.gguf``: the tokenizer inside it (unless ``tokenizer=`` is given);
-- a Hugging Face folder: ``tokenizer.model`` (SentencePiece) or ``tokenizer.bin``
-  inside it (unless ``tokenizer=`` is given).
+- a ``.gguf`` (llama or gpt2): the SentencePiece tokenizer inside it (unless
+  ``tokenizer=`` is given); none when it holds a BPE (``gpt2``) tokenizer;
+- a Hugging Face folder, llama or GPT-2 family: ``tokenizer.model`` (SentencePiece) or
+  ``tokenizer.bin`` inside it (unless ``tokenizer=`` is given).
+
+A checkpoint without tokenizer files (``tokenizer`` None; nothing is ever downloaded)
+runs on token ids: :func:`parse_token_ids` reads them from a command-line list and
+:func:`read_token_ids` from a file.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from ..limits import check_path, path_exists
 from ..models import asset_path
 from ..models.spec import ModelSpec
 from ..models.tokenizer import Tokenizer, load_tokenizer
-from ..models.weights import Weights, load_spec_and_weights
+from ..models.weights import GPT2Weights, Weights, load_spec_and_weights
 
-__all__ = ["Checkpoint", "load_checkpoint", "make_decoder", "SHIPPED"]
+__all__ = ["Checkpoint", "load_checkpoint", "make_decoder", "SHIPPED", "parse_token_ids",
+           "read_token_ids"]
 
 # Name -> shipped files (model, tokenizer), under janus1/assets.
 SHIPPED = {"stories260k": (("stories260K", "stories260K.bin"), ("stories260K", "tok512.bin"))}
@@ -31,19 +37,73 @@ SHIPPED = {"stories260k": (("stories260K", "stories260K.bin"), ("stories260K", "
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A loaded model: architecture, weights and tokenizer."""
+    """A loaded model: architecture, weights and tokenizer (None when the checkpoint
+    has no tokenizer files: run it on token ids)."""
 
     spec: ModelSpec
-    weights: Weights
+    weights: Weights | GPT2Weights    # GPT2Weights for a gpt2 spec
     tokenizer: Tokenizer | None = None
     source: str = ""          # where it was read from
 
-    def require_tokenizer(self) -> Tokenizer:
-        """The tokenizer, or InputError when the checkpoint has none."""
+    def require_tokenizer(self, alternative: str = "") -> Tokenizer:
+        """The tokenizer, or InputError when the checkpoint has none (``alternative``
+        names the token-id option that would do instead, e.g. ``--prompt-ids``)."""
         if self.tokenizer is None:
+            alt = f" or {alternative}" if alternative else ""
             raise InputError(f"{self.source or self.spec.name}: no tokenizer found; "
-                             "pass --tokenizer")
+                             f"pass --tokenizer{alt}")
         return self.tokenizer
+
+
+# A token-id list or file holds at most this many ids (64 M: far above any context
+# or evaluation text; bounds the memory a hostile file can ask for).
+MAX_TOKEN_IDS = 1 << 26
+_MAX_ID_FILE_BYTES = 16 * MAX_TOKEN_IDS
+
+
+def parse_token_ids(text: str, vocab_size: int, what: str = "--prompt-ids") -> list[int]:
+    """Token ids separated by commas and/or whitespace, each in ``0..vocab_size-1``.
+
+    Raises:
+        InputError: empty, not integers, or out of the vocabulary (one line naming ``what``).
+    """
+    parts = text.replace(",", " ").split()
+    if not parts:
+        raise InputError(f"{what}: no token ids")
+    if len(parts) > MAX_TOKEN_IDS:
+        raise InputError(f"{what}: {len(parts)} token ids, at most {MAX_TOKEN_IDS}")
+    ids = []
+    for i, tok in enumerate(parts):
+        if not (tok.isascii() and tok.isdigit()) or len(tok) > 12:
+            raise InputError(f"{what}: entry {i + 1} {tok[:20]!r} is not a token id "
+                             "(a non-negative integer)")
+        v = int(tok)
+        if v >= vocab_size:
+            raise InputError(f"{what}: token id {v} (entry {i + 1}) is outside the "
+                             f"vocabulary (0..{vocab_size - 1})")
+        ids.append(v)
+    return ids
+
+
+def read_token_ids(path: str | Path, vocab_size: int) -> list[int]:
+    """The token ids in a text file (integers separated by whitespace and/or commas).
+
+    Raises:
+        InputError: missing, unreadable, too large or malformed file (one line naming it).
+    """
+    check_path(path, "a token-id file")
+    p = Path(path)
+    try:
+        if p.stat().st_size > _MAX_ID_FILE_BYTES:
+            raise InputError(f"{p}: {p.stat().st_size} bytes, too large for a token-id file")
+        text = p.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such token-id file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read as a token-id file (ASCII integers): "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                         ) from None
+    return parse_token_ids(text, vocab_size, what=str(p))
 
 
 def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> Checkpoint:
@@ -74,9 +134,18 @@ def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> C
     tok = None
     if tok_path is not None:
         tok = load_tokenizer(tok_path, vocab_size=spec.vocab_size)
-    elif _is_gguf(p):
+    elif _is_gguf(p) and _gguf_tokenizer_model(p) == "llama":
         tok = load_tokenizer(p, vocab_size=spec.vocab_size)
     return Checkpoint(spec=spec, weights=weights, tokenizer=tok, source=str(p))
+
+
+def _gguf_tokenizer_model(p: Path) -> str | None:
+    """``tokenizer.ggml.model`` of a GGUF: "llama" (SentencePiece, read by janus1),
+    "gpt2" (byte-level BPE, not read: the checkpoint runs on token ids), or None."""
+    from ..models._gguf import gguf_field, open_gguf
+
+    v = gguf_field(open_gguf(p), "tokenizer.ggml.model")
+    return v if isinstance(v, str) else None
 
 
 def _is_gguf(p: Path) -> bool:

@@ -1,4 +1,4 @@
-"""Float reference decoder for Llama-architecture models, in numpy.
+"""Float reference decoder for Llama- and GPT-2-architecture models, in numpy.
 
 It follows karpathy/llama2.c ``run.c`` section by section: config (the ModelSpec),
 weights (:class:`~janus1.models.weights.Weights`, float32, [out, in] matrices), run
@@ -15,6 +15,11 @@ Every tensor line carries its shape. Differences from run.c, all deliberate:
 - weight and KV-cache quantization schemes (:mod:`janus1.decoder.quant`) can be
   applied: weights once at construction, keys and values when written to the cache.
 
+GPT-2-family checkpoints (GPT-2, DistilGPT2) run the same way in
+:class:`GPT2FloatDecoder`, which ``FloatDecoder(spec, weights)`` returns for a ``gpt2``
+spec: learned positions added to the embedding, LayerNorm, biases, an ungated GELU
+MLP, no RoPE (the Hugging Face ``GPT2Model`` forward, read top to bottom).
+
 The step-decoder protocol shared with the fixed-point decoder: ``spec``, ``reset()``
 and ``step(token, pos) -> (vocab,) float64 logits``.
 """
@@ -29,10 +34,10 @@ import numpy as np
 from ..errors import ConfigError, FormatError, InputError
 from ..limits import check_buffer, check_float, check_int
 from ..models.spec import ModelSpec
-from ..models.weights import Weights
+from ..models.weights import GPT2Weights, Weights
 from .quant import QuantScheme, fake_quant, parse_scheme, quantize_weights
 
-__all__ = ["StepDecoder", "FloatDecoder", "Sampler", "rope_tables", "apply_rope", "rmsnorm",
+__all__ = ["StepDecoder", "FloatDecoder", "GPT2FloatDecoder", "layernorm", "gelu", "Sampler", "rope_tables", "apply_rope", "rmsnorm",
            "softmax", "check_finite_logits"]
 
 
@@ -56,6 +61,28 @@ def rmsnorm(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
     """RMSNorm over the last axis: w * x / sqrt(mean(x^2) + eps) (run.c ``rmsnorm``)."""
     ss = np.add.reduce(x * x, axis=-1, keepdims=True) * np.float32(1.0 / x.shape[-1])
     return w * (x * (np.float32(1.0) / np.sqrt(ss + np.float32(eps))))
+
+
+def layernorm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    """LayerNorm over the last axis: w * (x - mean) / sqrt(var + eps) + b (GPT-2)."""
+    xc = x - x.mean(axis=-1, keepdims=True)
+    var = np.add.reduce(xc * xc, axis=-1, keepdims=True) * np.float32(1.0 / x.shape[-1])
+    return w * (xc * (np.float32(1.0) / np.sqrt(var + np.float32(eps)))) + b
+
+
+_SQRT_2_OVER_PI = np.float32(np.sqrt(2.0 / np.pi))
+
+
+def gelu(x: np.ndarray, approx: str) -> np.ndarray:
+    """GELU: ``tanh`` 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) (GPT-2's gelu_new), or
+    ``none`` the exact 0.5x(1 + erf(x/sqrt 2))."""
+    if approx == "tanh":
+        return np.float32(0.5) * x * (np.float32(1.0) + np.tanh(
+            _SQRT_2_OVER_PI * (x + np.float32(0.044715) * x * x * x)))
+    from scipy.special import erf
+
+    return (np.float32(0.5) * x * (np.float32(1.0) + erf(x * np.float32(1 / np.sqrt(2.0)))
+                                   )).astype(np.float32)
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -147,13 +174,19 @@ class FloatDecoder:
     """The float32 reference decoder with a KV cache.
 
     Args:
-        spec: the model's architecture (llama only).
-        weights: float32 weights in llama2.c layout.
+        spec: the model's architecture (llama; a gpt2 spec gives a
+            :class:`GPT2FloatDecoder`).
+        weights: float32 weights in llama2.c layout (:class:`GPT2Weights` for gpt2).
         weights_scheme: weight quantization (see :mod:`janus1.decoder.quant`).
         kv_scheme: KV-cache quantization.
         batch: sequences decoded together by :meth:`step_batch`.
         max_seq_len: positions the cache holds (default ``spec.seq_len``).
     """
+
+    def __new__(cls, spec: ModelSpec, *args: object, **kw: object) -> FloatDecoder:
+        if cls is FloatDecoder and isinstance(spec, ModelSpec) and spec.arch == "gpt2":
+            cls = GPT2FloatDecoder
+        return super().__new__(cls)
 
     def __init__(self, spec: ModelSpec, weights: Weights, *,
                  weights_scheme: str | QuantScheme = "none",
@@ -363,6 +396,120 @@ class FloatDecoder:
             c = fake_quant(c, s, group=g).transpose(0, 2, 1)[:, :T]
             out.append(np.ascontiguousarray(c).reshape(a.shape))
         return out[0], out[1]
+
+
+# ----------------------------------------------------------------------------
+# GPT-2 family: the same run state and protocol, the GPT2Model forward
+
+class GPT2FloatDecoder(FloatDecoder):
+    """The float32 reference decoder for GPT-2-family models (GPT-2, DistilGPT2).
+
+    Same arguments and methods as :class:`FloatDecoder`; ``weights`` are
+    :class:`~janus1.models.weights.GPT2Weights` ([out, in] matrices, fused Q/K/V).
+    """
+
+    def __init__(self, spec: ModelSpec, weights: GPT2Weights, *,  # type: ignore[override]
+                 weights_scheme: str | QuantScheme = "none",
+                 kv_scheme: str | QuantScheme = "none", batch: int = 1,
+                 max_seq_len: int | None = None, source: str = "") -> None:
+        if not isinstance(spec, ModelSpec) or not isinstance(weights, GPT2Weights):
+            raise ConfigError("a GPT-2-family decoder needs a ModelSpec and GPT2Weights")
+        if spec.arch != "gpt2":
+            raise ConfigError(f"GPT2FloatDecoder runs gpt2-architecture models, not {spec.arch}")
+        self.source = source or spec.source or spec.name
+        batch = check_int(batch, "batch", lo=1, hi=1 << 16)
+        max_seq_len = check_int(max_seq_len or spec.seq_len, "max_seq_len", lo=1,
+                                hi=spec.seq_len)
+        weights.check(spec, self.source)
+        _check_run_state(spec, batch, max_seq_len, self.source)
+        self.spec = spec
+        self.wscheme = weights_scheme if isinstance(weights_scheme, QuantScheme) else \
+            parse_scheme(weights_scheme)
+        self.kvscheme = kv_scheme if isinstance(kv_scheme, QuantScheme) else \
+            parse_scheme(kv_scheme, kv=True)
+        self.w = quantize_weights(weights, self.wscheme)
+        self.batch = batch
+        self.max_seq_len = max_seq_len
+        # ---- run state: the KV cache ----
+        L, B, T = spec.n_layers, self.batch, self.max_seq_len
+        self.key_cache = np.zeros((L, B, spec.n_kv_heads, T, spec.head_size), np.float32)
+        self.value_cache = np.zeros_like(self.key_cache)           # (L, B, n_kv, T, hs)
+
+    def _step_batch(self, tokens: np.ndarray, pos: int) -> np.ndarray:
+        p, w = self.spec, self.w
+        tokens = _token_array(tokens, 1)
+        pos = check_int(pos, "position", lo=None, hi=None, error=InputError)
+        B = tokens.shape[0]
+        if B > self.batch:
+            raise InputError(f"batch of {B} sequences, the decoder was built for {self.batch}")
+        if not 0 <= pos < self.max_seq_len:
+            raise InputError(f"position {pos} is outside the context (0..{self.max_seq_len - 1})")
+        if tokens.min() < 0 or tokens.max() >= p.vocab_size:
+            raise InputError(f"token id outside the vocabulary (0..{p.vocab_size - 1})")
+        if self.kvscheme.axis == "channel" and not self.kvscheme.is_none:
+            raise ConfigError("per-channel KV quantization needs whole token blocks; it runs "
+                              "in the teacher-forced (batched) path only")
+        hs, nh, qd = p.head_size, p.n_heads, p.q_dim
+        scale = np.float32(1.0 / np.sqrt(hs))
+        x = w.token_embedding[tokens] + w.pos_embedding[pos]       # (B, dim)
+        for l in range(p.n_layers):
+            # ---- attention ----
+            xb = layernorm(x, w.ln1_w[l], w.ln1_b[l], p.norm_eps)  # (B, dim)
+            qkv = xb @ w.wqkv[l].T + w.bqkv[l]                      # (B, 3 dim)  c_attn
+            q = qkv[:, :qd].reshape(B, nh, hs) * scale              # (B, n_heads, hs)
+            k = qkv[:, qd:2 * qd].reshape(B, nh, hs)                # (B, n_heads, hs)
+            v = qkv[:, 2 * qd:].reshape(B, nh, hs)                  # (B, n_heads, hs)
+            if not self.kvscheme.is_none:   # per token: one scale per (group of) kv_dim row
+                k = fake_quant(k.reshape(B, qd), self.kvscheme).reshape(B, nh, hs)
+                v = fake_quant(v.reshape(B, qd), self.kvscheme).reshape(B, nh, hs)
+            self.key_cache[l, :B, :, pos] = k
+            self.value_cache[l, :B, :, pos] = v
+            kc = self.key_cache[l, :B, :, :pos + 1]                 # (B, n_heads, T, hs)
+            vc = self.value_cache[l, :B, :, :pos + 1]               # (B, n_heads, T, hs)
+            att = softmax(q[:, :, None] @ kc.transpose(0, 1, 3, 2))  # (B, n_heads, 1, T)
+            o = (att @ vc).reshape(B, qd)                           # (B, dim)
+            x = x + o @ w.wo[l].T + w.bo[l]                         # (B, dim) residual
+            # ---- feed-forward (GELU MLP) ----
+            xb = layernorm(x, w.ln2_w[l], w.ln2_b[l], p.norm_eps)  # (B, dim)
+            h = gelu(xb @ w.w_fc[l].T + w.b_fc[l], p.gelu_approx)  # (B, hidden)  c_fc
+            x = x + h @ w.w_proj[l].T + w.b_proj[l]                 # (B, dim) residual
+        x = layernorm(x, w.lnf_w, w.lnf_b, p.norm_eps)              # (B, dim)  ln_f
+        return (x @ w.wcls.T).astype(np.float64)                    # (B, vocab)
+
+    def _forward_batch(self, tokens: np.ndarray, last_only: bool) -> np.ndarray:
+        p, w = self.spec, self.w
+        tokens = _token_array(tokens, 2)
+        if tokens.ndim == 1:
+            tokens = tokens[None, :]
+        B, T = tokens.shape
+        if T > self.max_seq_len:
+            raise InputError(f"sequence of {T} tokens exceeds the context ({self.max_seq_len})")
+        if tokens.min() < 0 or tokens.max() >= p.vocab_size:
+            raise InputError(f"token id outside the vocabulary (0..{p.vocab_size - 1})")
+        hs, nh, qd = p.head_size, p.n_heads, p.q_dim
+        mask = np.triu(np.full((T, T), -np.inf, np.float32), 1)     # (T, T) causal
+        x = w.token_embedding[tokens] + w.pos_embedding[:T]        # (B, T, dim)
+        for l in range(p.n_layers):
+            # ---- attention ----
+            xb = layernorm(x, w.ln1_w[l], w.ln1_b[l], p.norm_eps)  # (B, T, dim)
+            qkv = xb @ w.wqkv[l].T + w.bqkv[l]                      # (B, T, 3 dim)
+            q = qkv[..., :qd].reshape(B, T, nh, hs)                 # (B, T, n_heads, hs)
+            k = qkv[..., qd:2 * qd].reshape(B, T, nh, hs)           # (B, T, n_heads, hs)
+            v = qkv[..., 2 * qd:].reshape(B, T, nh, hs)             # (B, T, n_heads, hs)
+            k, v = self._kv_quant(k, v)
+            qt = q.transpose(0, 2, 1, 3)                            # (B, n_heads, T, hs)
+            kt = k.transpose(0, 2, 3, 1)                            # (B, n_heads, hs, T)
+            att = softmax((qt @ kt) * np.float32(1.0 / np.sqrt(hs)) + mask)  # (B, nh, T, T)
+            o = (att @ v.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3).reshape(B, T, qd)
+            x = x + o @ w.wo[l].T + w.bo[l]                         # (B, T, dim)
+            # ---- feed-forward (GELU MLP) ----
+            xb = layernorm(x, w.ln2_w[l], w.ln2_b[l], p.norm_eps)  # (B, T, dim)
+            h = gelu(xb @ w.w_fc[l].T + w.b_fc[l], p.gelu_approx)  # (B, T, hidden)
+            x = x + h @ w.w_proj[l].T + w.b_proj[l]                 # (B, T, dim)
+        if last_only:
+            x = x[:, -1]                                            # (B, dim)
+        x = layernorm(x, w.lnf_w, w.lnf_b, p.norm_eps)
+        return x @ w.wcls.T                                         # (B, [T,] vocab)
 
 
 # ----------------------------------------------------------------------------

@@ -94,16 +94,25 @@ def decode_bytes_per_token(spec: ModelSpec, pos: float, batch: int = 1,
     return _decode(spec, pos, batch, bytes_per_value).bytes_per_token  # type: ignore[attr-defined]
 
 
+def start_token(ckpt: Checkpoint) -> int:
+    """The id a story starts from: the tokenizer's BOS; without a tokenizer, GPT-2's
+    ``<|endoftext|>`` (the last id of the GPT-2 vocabulary) or llama's BOS 1."""
+    if ckpt.tokenizer is not None:
+        return int(ckpt.tokenizer.bos_id)
+    return ckpt.spec.vocab_size - 1 if ckpt.spec.arch == "gpt2" else 1
+
+
 def decode_prompts(ckpt: Checkpoint, batch: int, prompt_len: int) -> np.ndarray:
     """``batch`` different prompts of ``prompt_len`` tokens (BOS first): slices of a
     greedy story from the model itself, so they are in-distribution."""
     from .evaluate import generate
 
     dec = FloatDecoder.from_checkpoint(ckpt)
-    story = generate(dec, [1], min(ckpt.spec.seq_len - 1, prompt_len + 8 * batch)).token_ids
+    bos = start_token(ckpt)
+    story = generate(dec, [bos], min(ckpt.spec.seq_len - 1, prompt_len + 8 * batch)).token_ids
     out = np.empty((batch, prompt_len), np.int64)
     for b in range(batch):
-        out[b, 0] = 1
+        out[b, 0] = bos
         s = story[b * 8:b * 8 + prompt_len - 1]
         s = (s * ((prompt_len // max(len(s), 1)) + 1))[:prompt_len - 1]
         out[b, 1:] = s

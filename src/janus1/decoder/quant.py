@@ -200,7 +200,7 @@ def quantize_weights(weights: Any, scheme: QuantScheme) -> Any:
     if scheme.is_none:
         return weights
     changes = {}
-    for name in _MATRICES:
+    for name in getattr(weights, "MATRICES", _MATRICES):
         if name == "wcls" and weights.wcls is weights.token_embedding:
             continue
         changes[name] = fake_quant(getattr(weights, name), scheme)
@@ -211,7 +211,8 @@ def quantize_weights(weights: Any, scheme: QuantScheme) -> Any:
 
 def weight_bytes(spec: Any, scheme: QuantScheme, scale_bytes: int = 2) -> int:
     """Stored bytes of all weights under ``scheme``: matrix codes plus one scale (and a
-    zero point when asymmetric) of ``scale_bytes`` (FP16) per group; norms in FP32
+    zero point when asymmetric) of ``scale_bytes`` (FP16) per group; norms, biases and
+    learned positions (GPT-2) in FP32
     (:func:`janus1.workload.analysis.stored_weight_bytes`). A tied classifier is stored
     once."""
     return int(stored_weight_bytes(spec, scheme.precision, group_size=scheme.group or None,

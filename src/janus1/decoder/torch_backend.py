@@ -36,7 +36,8 @@ def torch_available() -> bool:
 
 
 def load_hf_model(folder: str | Path, device: str | None = None) -> tuple[Any, str]:
-    """``(model, device)``: LlamaForCausalLM in float32, eval mode, on ``device``
+    """``(model, device)``: the folder's causal LM (LlamaForCausalLM, GPT2LMHeadModel)
+    in float32, eval mode, on ``device``
     (default: cuda when available, else cpu)."""
     try:
         import torch
@@ -45,7 +46,8 @@ def load_hf_model(folder: str | Path, device: str | None = None) -> tuple[Any, s
         raise InputError("the torch backend needs the optional extras torch and "
                          "transformers") from None
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = transformers.LlamaForCausalLM.from_pretrained(str(folder), torch_dtype=torch.float32)
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(folder),
+                                                              torch_dtype=torch.float32)
     return model.to(dev).eval(), dev
 
 

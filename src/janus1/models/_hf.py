@@ -18,6 +18,10 @@ __all__ = ["hf_spec_fields", "MAX_SIZE"]
 
 _LLAMA_TYPES = ("llama", "mistral", "qwen2")
 MAX_SIZE = 1 << 24  # largest dimension, layer count, vocabulary or context accepted
+# transformers ``ACT2FN`` names of GELU -> torch ``approximate``: gelu_new, gelu_fast and
+# gelu_pytorch_tanh are the tanh form 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))); gelu
+# is the exact erf form.
+_GELU = {"gelu_new": "tanh", "gelu_pytorch_tanh": "tanh", "gelu_fast": "tanh", "gelu": "none"}
 _MAX_CONFIG_BYTES = 16 << 20  # a config.json is a few KB; refuse anything above 16 MiB
 
 
@@ -86,6 +90,15 @@ def hf_spec_fields(folder: Path) -> dict[str, Any]:
         return out
     if mtype == "gpt2":
         dim = need("n_embd", "hidden_size")
+        for key, ok in (("scale_attn_weights", True), ("scale_attn_by_inverse_layer_idx", False),
+                        ("add_cross_attention", False)):
+            if cfg.get(key, ok) != ok:
+                raise FormatError(f"{cfg_path}: {key} = {str(cfg[key])[:40]} is not supported "
+                                  f"(only {str(ok).lower()})")
+        act = cfg.get("activation_function", "gelu_new")
+        if not isinstance(act, str) or act not in _GELU:
+            raise FormatError(f"{cfg_path}: activation_function {str(act)[:40]!r} is not "
+                              f"supported (supported: {', '.join(_GELU)})")
         return {
             "arch": "gpt2", "dim": dim, "hidden_dim": opt_int("n_inner") or 4 * dim,
             "n_layers": need("n_layer", "num_hidden_layers"),
@@ -93,7 +106,8 @@ def hf_spec_fields(folder: Path) -> dict[str, Any]:
             "vocab_size": need("vocab_size"), "seq_len": need("n_positions"),
             "norm": "layernorm",
             "norm_eps": opt_float("layer_norm_epsilon", 1e-5, lo=0.0, hi=1.0, lo_open=True),
-            "activation": "gelu", "positional": "learned", "bias": True,
+            "activation": "gelu", "gelu_approx": _GELU[act], "positional": "learned",
+            "bias": True,
             "tied_classifier": opt_bool("tie_word_embeddings", True),
         }
     raise FormatError(f"{cfg_path}: model_type {str(mtype)[:40]!r} is not supported "

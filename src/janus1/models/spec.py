@@ -42,6 +42,7 @@ class ModelSpec:
     norm: str = "rmsnorm"           # "rmsnorm" or "layernorm"
     norm_eps: float = 1e-5          # epsilon inside the norm
     activation: str = "swiglu"      # "swiglu" (gated SiLU) or "gelu" (ungated)
+    gelu_approx: str = "tanh"       # GELU form (torch's ``approximate``): "tanh" or "none" (erf)
     positional: str = "rope"        # "rope" or "learned"
     rope_theta: float = 10000.0     # RoPE base frequency
     rope_layout: str = "interleaved"  # "interleaved" (llama2.c/GGUF pairs) or "halves" (HF)
@@ -87,6 +88,8 @@ class ModelSpec:
             raise ConfigError(f"norm {self.norm!r} is not rmsnorm or layernorm")
         if self.activation not in ("swiglu", "gelu"):
             raise ConfigError(f"activation {self.activation!r} is not swiglu or gelu")
+        if self.gelu_approx not in ("tanh", "none"):
+            raise ConfigError(f"gelu_approx {self.gelu_approx!r} is not tanh or none")
         if self.positional not in ("rope", "learned"):
             raise ConfigError(f"positional {self.positional!r} is not rope or learned")
         if self.rope_layout not in ("interleaved", "halves"):

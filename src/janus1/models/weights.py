@@ -5,8 +5,10 @@
 - a llama2.c checkpoint ``.bin``: the float "version 0" legacy layout, the ``ak42``
   version 1 (float32) and version 2 (Q8_0, dequantized here) exports
   (karpathy/llama2.c ``export.py``);
-- a GGUF file with F32, F16, BF16, Q8_0 or Q4_0 tensors (llama.cpp's ``ggml`` block
-  formats, dequantized with the ``gguf`` package, llama.cpp's own Python reader);
+- a GGUF file with tensors of any type the ``gguf`` package (llama.cpp's own Python
+  reader) can dequantize: F32, F16, BF16, the legacy blocks (Q4_0, Q4_1, Q5_0, Q5_1,
+  Q8_0), the K-quants (Q2_K..Q6_K), the IQ and ternary types
+  (:func:`gguf_supported_types` lists them for the installed ``gguf``);
 - a Hugging Face folder (``config.json`` + ``model.safetensors``), Llama family.
 
 Every matrix is stored ``[out, in]`` (row = output channel), as in run.c, so that
@@ -17,6 +19,7 @@ Face folders rotate split halves (``rotate_half``); weights are never permuted h
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -27,17 +30,53 @@ from ..limits import check_buffer, check_path, path_exists
 from . import load_spec
 from .spec import ModelSpec
 
-__all__ = ["Weights", "load_weights", "load_spec_and_weights", "GGUF_SUPPORTED_TYPES",
+__all__ = ["Weights", "GPT2Weights", "load_weights", "load_spec_and_weights", "gguf_supported_types",
            "weight_shapes", "check_weight_budget"]
 
-# GGML tensor types this reader dequantizes (names as in gguf.GGMLQuantizationType).
-GGUF_SUPPORTED_TYPES = ("F32", "F16", "BF16", "Q8_0", "Q4_0")
 # Weights arrays stored whole; the others are stacked from one tensor per layer.
-_WHOLE = ("token_embedding", "wcls", "rms_final")
+_WHOLE = ("token_embedding", "wcls", "rms_final", "pos_embedding", "lnf_w", "lnf_b")
+
+
+class _WeightsBase:
+    """Methods shared by the llama and the GPT-2 weights."""
+
+    __slots__ = ()
+    token_embedding: np.ndarray
+    wcls: np.ndarray
+
+    @property
+    def tied(self) -> bool:
+        """True when the classifier is the token-embedding array."""
+        return self.wcls is self.token_embedding or bool(
+            self.wcls.shape == self.token_embedding.shape
+            and np.array_equal(self.wcls, self.token_embedding))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays by field name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    def replace(self, **changes: np.ndarray):  # type: ignore[no-untyped-def]
+        """A copy with some arrays replaced."""
+        d = self.arrays()
+        d.update(changes)
+        return type(self)(**d)
+
+    def check(self, spec: ModelSpec, source: str = "weights") -> None:
+        """Raise FormatError unless every array has the shape ``spec`` implies."""
+        shapes = weight_shapes(spec)
+        if set(shapes) != set(self.arrays()):
+            raise FormatError(f"{source}: {type(self).__name__} do not fit a {spec.arch} model")
+        for name, shape in shapes.items():
+            a = getattr(self, name)
+            if tuple(a.shape) != shape:
+                raise FormatError(f"{source}: tensor {name} has shape {tuple(a.shape)}, "
+                                  f"the model needs {shape}")
+            if not np.all(np.isfinite(a)):
+                raise FormatError(f"{source}: tensor {name} holds NaN or infinite values")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Weights:
+class Weights(_WeightsBase):
     """All parameters of a llama-architecture model, float32, llama2.c names.
 
     Shapes (L = n_layers, q_dim = n_heads * head_size, kv_dim = n_kv_heads * head_size):
@@ -56,37 +95,53 @@ class Weights:
     rms_final: np.ndarray        # (dim,)
     wcls: np.ndarray             # (vocab, dim)  the embedding itself when tied
 
-    @property
-    def tied(self) -> bool:
-        """True when the classifier is the token-embedding array."""
-        return self.wcls is self.token_embedding or bool(
-            self.wcls.shape == self.token_embedding.shape
-            and np.array_equal(self.wcls, self.token_embedding))
+    # matrices (rows = output channels) that weight quantization applies to
+    MATRICES = ("token_embedding", "wq", "wk", "wv", "wo", "w1", "w2", "w3", "wcls")
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays by field name."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
-    def replace(self, **changes: np.ndarray) -> Weights:
-        """A copy with some arrays replaced."""
-        d = self.arrays()
-        d.update(changes)
-        return Weights(**d)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GPT2Weights(_WeightsBase):
+    """All parameters of a GPT-2-family model, float32, [out, in] matrices.
 
-    def check(self, spec: ModelSpec, source: str = "weights") -> None:
-        """Raise FormatError unless every array has the shape ``spec`` implies."""
-        for name, shape in weight_shapes(spec).items():
-            a = getattr(self, name)
-            if tuple(a.shape) != shape:
-                raise FormatError(f"{source}: tensor {name} has shape {tuple(a.shape)}, "
-                                  f"the model needs {shape}")
-            if not np.all(np.isfinite(a)):
-                raise FormatError(f"{source}: tensor {name} holds NaN or infinite values")
+    Hugging Face stores GPT-2's projections as ``Conv1D`` weights, (in, out); they are
+    transposed once when read so that every matrix is [out, in] as in run.c. The fused
+    ``c_attn`` stays one matrix: rows 0..dim-1 are Q, then K, then V.
+    """
+
+    token_embedding: np.ndarray  # (vocab, dim)     wte
+    pos_embedding: np.ndarray    # (seq_len, dim)   wpe, learned positions
+    ln1_w: np.ndarray            # (L, dim)  attention LayerNorm gain (ln_1)
+    ln1_b: np.ndarray            # (L, dim)  and bias
+    wqkv: np.ndarray             # (L, 3 dim, dim)  c_attn, transposed
+    bqkv: np.ndarray             # (L, 3 dim)
+    wo: np.ndarray               # (L, dim, dim)    attn.c_proj, transposed
+    bo: np.ndarray               # (L, dim)
+    ln2_w: np.ndarray            # (L, dim)  FFN LayerNorm (ln_2)
+    ln2_b: np.ndarray            # (L, dim)
+    w_fc: np.ndarray             # (L, hidden, dim) mlp.c_fc, transposed
+    b_fc: np.ndarray             # (L, hidden)
+    w_proj: np.ndarray           # (L, dim, hidden) mlp.c_proj, transposed
+    b_proj: np.ndarray           # (L, dim)
+    lnf_w: np.ndarray            # (dim,)    final LayerNorm (ln_f)
+    lnf_b: np.ndarray            # (dim,)
+    wcls: np.ndarray             # (vocab, dim)  the embedding itself when tied
+
+    MATRICES = ("token_embedding", "wqkv", "wo", "w_fc", "w_proj", "wcls")
 
 
 def weight_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
-    """The shape of every :class:`Weights` array that ``spec`` implies."""
+    """The shape of every :class:`Weights` (llama) or :class:`GPT2Weights` (gpt2)
+    array that ``spec`` implies."""
     L, d, h, v = spec.n_layers, spec.dim, spec.hidden_dim, spec.vocab_size
+    if spec.arch == "gpt2":
+        return {
+            "token_embedding": (v, d), "pos_embedding": (spec.seq_len, d),
+            "ln1_w": (L, d), "ln1_b": (L, d),
+            "wqkv": (L, spec.q_dim + 2 * spec.kv_dim, d), "bqkv": (L, spec.q_dim + 2 * spec.kv_dim),
+            "wo": (L, d, spec.q_dim), "bo": (L, d), "ln2_w": (L, d), "ln2_b": (L, d),
+            "w_fc": (L, h, d), "b_fc": (L, h), "w_proj": (L, d, h), "b_proj": (L, d),
+            "lnf_w": (d,), "lnf_b": (d,), "wcls": (v, d),
+        }
     return {
         "token_embedding": (v, d), "rms_att": (L, d), "wq": (L, spec.q_dim, d),
         "wk": (L, spec.kv_dim, d), "wv": (L, spec.kv_dim, d), "wo": (L, d, spec.q_dim),
@@ -109,8 +164,9 @@ def check_weight_budget(spec: ModelSpec, source: str) -> None:
     check_buffer(total, f"float32 weights of {spec.params} parameters", source=source)
 
 
-def load_weights(src: str | Path) -> Weights:
-    """Read the weights of a llama2.c ``.bin``, a ``.gguf`` or a Hugging Face folder.
+def load_weights(src: str | Path) -> Weights | GPT2Weights:
+    """Read the weights of a llama2.c ``.bin``, a ``.gguf`` or a Hugging Face folder
+    (llama family, or GPT-2 family as :class:`GPT2Weights`).
 
     Args:
         src: path of the checkpoint file or folder.
@@ -125,23 +181,25 @@ def load_weights(src: str | Path) -> Weights:
     return load_spec_and_weights(src)[1]
 
 
-def load_spec_and_weights(src: str | Path) -> tuple[ModelSpec, Weights]:
+def load_spec_and_weights(src: str | Path) -> tuple[ModelSpec, Weights | GPT2Weights]:
     """Like :func:`load_weights`, also returning the ModelSpec read from the same file."""
     check_path(src, "a model")
     p = Path(src)
     if not path_exists(p):
         raise InputError(f"{p}: no such file or folder")
     spec = load_spec(p)
-    if spec.arch != "llama":
-        raise FormatError(f"{p}: only llama-architecture weights are supported, not {spec.arch}")
     check_weight_budget(spec, str(p))
+    w: Weights | GPT2Weights
     if p.is_dir():
-        w = _read_hf(p, spec)
+        w = _read_hf_gpt2(p, spec) if spec.arch == "gpt2" else _read_hf(p, spec)
     else:
         with p.open("rb") as fh:
             magic = fh.read(4)
         if magic == b"GGUF":
-            w = _read_gguf(p, spec)
+            w = _read_gguf_gpt2(p, spec) if spec.arch == "gpt2" else _read_gguf(p, spec)
+        elif spec.arch == "gpt2":
+            raise FormatError(f"{p}: GPT-2-family weights are read from GGUF files or Hugging "
+                              "Face folders, not from this file format")
         else:
             w = _read_llama2c(p)
     w.check(spec, str(p))
@@ -227,7 +285,9 @@ def _read_llama2c(p: Path) -> Weights:
 # ----------------------------------------------------------------------------
 # GGUF (llama.cpp names: token_embd, blk.N.attn_q, ..., output_norm, output)
 
-def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
+def _gguf_getter(p: Path, spec: ModelSpec):  # type: ignore[no-untyped-def]
+    """``(tensors, get)``: the GGUF's tensors by name and ``get(name, field)``, one
+    tensor as float32 with its shape checked against ``field``'s (per-layer) shape."""
     from ._gguf import open_gguf
 
     reader = open_gguf(p)
@@ -244,6 +304,11 @@ def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
             raise FormatError(f"{p}: tensor {name} has shape {got}, the model needs {want}")
         return _gguf_tensor(p, t)
 
+    return tensors, get
+
+
+def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
+    tensors, get = _gguf_getter(p, spec)
     L = spec.n_layers
 
     def stack(key: str, field: str) -> np.ndarray:
@@ -261,17 +326,50 @@ def _read_gguf(p: Path, spec: ModelSpec) -> Weights:
         rms_final=get("output_norm.weight", "rms_final"), wcls=wcls)
 
 
+@functools.cache
+def gguf_supported_types() -> tuple[str, ...]:
+    """GGML tensor types the installed ``gguf`` package dequantizes (names as in
+    ``gguf.GGMLQuantizationType``), found by dequantizing one zero block of each type."""
+    import gguf
+
+    out = []
+    for qt, (block, type_size) in gguf.GGML_QUANT_SIZES.items():
+        try:
+            with np.errstate(all="ignore"):
+                gguf.quants.dequantize(np.zeros((1, type_size), np.uint8), qt)
+        except Exception:  # noqa: BLE001 - NotImplementedError, or a table it cannot build
+            continue
+        out.append(qt.name)
+    return tuple(out)
+
+
+# Peak bytes of dequantization per value: gguf.quants works in numpy with float32
+# temporaries; tracemalloc measured a peak of 8.2-8.4 bytes per value (gguf 0.19, 256K
+# values of Q4_0, Q8_0, Q2_K, Q4_K, Q6_K, IQ2_XXS, IQ4_XS, TQ1_0, MXFP4); 32 leaves room.
+_DEQUANT_BYTES_PER_VALUE = 32
+
+
 def _gguf_tensor(p: Path, t: object) -> np.ndarray:
-    """One GGUF tensor as float32, numpy shape = reversed ggml ``ne`` (rows = out)."""
+    """One GGUF tensor as float32, numpy shape = reversed ggml ``ne`` (rows = out).
+
+    The header walk (:func:`janus1.models._gguf.scan_gguf`) has already checked each
+    tensor's declared bytes against the file; here the dequantized size (and the
+    dequantizer's temporaries) is checked against the buffer limit before any work.
+    """
     import gguf
 
     qtype = t.tensor_type  # type: ignore[attr-defined]
     name = getattr(qtype, "name", str(qtype))
-    if name not in GGUF_SUPPORTED_TYPES:
-        tname = t.name  # type: ignore[attr-defined]
-        raise FormatError(f"{p}: tensor {tname} has GGML type {name}, "
-                          f"unsupported (supported: {', '.join(GGUF_SUPPORTED_TYPES)})")
+    tname = t.name  # type: ignore[attr-defined]
+    if name not in gguf_supported_types():
+        raise FormatError(f"{p}: tensor {tname} has GGML type {name}, unsupported by the "
+                          "installed gguf package")
     shape = tuple(int(x) for x in reversed(list(t.shape)))  # type: ignore[attr-defined]
+    n = 1
+    for x in shape:
+        n *= x
+    check_buffer(n * _DEQUANT_BYTES_PER_VALUE, f"dequantizing tensor {tname} ({name})",
+                 source=str(p))
     data = np.asarray(t.data)  # type: ignore[attr-defined]
     try:
         if name == "F32":
@@ -279,19 +377,45 @@ def _gguf_tensor(p: Path, t: object) -> np.ndarray:
         elif name == "F16":
             out = data.view(np.float16).astype(np.float32)
         else:
-            out = np.asarray(gguf.quants.dequantize(data, qtype), dtype=np.float32)
+            with np.errstate(all="ignore"):  # non-finite scales are reported by check()
+                out = np.asarray(gguf.quants.dequantize(data, qtype), dtype=np.float32)
         return out.reshape(shape)
-    except (ValueError, TypeError, IndexError, AssertionError) as exc:
-        tname = t.name  # type: ignore[attr-defined]
+    except (ValueError, TypeError, IndexError, AssertionError, NotImplementedError) as exc:
         raise FormatError(f"{p}: tensor {tname}: cannot read {name} data: "
                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                           ) from None
 
 
+def _read_gguf_gpt2(p: Path, spec: ModelSpec) -> GPT2Weights:
+    """llama.cpp's gpt2 names (``convert_hf_to_gguf.py`` transposes the Conv1D weights,
+    so every matrix is already [out, in]): token_embd, position_embd, blk.N.attn_norm,
+    attn_qkv, attn_output, ffn_norm, ffn_up, ffn_down (each .weight and .bias),
+    output_norm, output."""
+    tensors, get = _gguf_getter(p, spec)
+    L = spec.n_layers
+
+    def stack(key: str, field: str) -> np.ndarray:
+        return np.stack([get(f"blk.{i}.{key}", field) for i in range(L)])
+
+    emb = get("token_embd.weight", "token_embedding")
+    wcls = emb if spec.tied_classifier else get("output.weight", "wcls")
+    return GPT2Weights(
+        token_embedding=emb, pos_embedding=get("position_embd.weight", "pos_embedding"),
+        ln1_w=stack("attn_norm.weight", "ln1_w"), ln1_b=stack("attn_norm.bias", "ln1_b"),
+        wqkv=stack("attn_qkv.weight", "wqkv"), bqkv=stack("attn_qkv.bias", "bqkv"),
+        wo=stack("attn_output.weight", "wo"), bo=stack("attn_output.bias", "bo"),
+        ln2_w=stack("ffn_norm.weight", "ln2_w"), ln2_b=stack("ffn_norm.bias", "ln2_b"),
+        w_fc=stack("ffn_up.weight", "w_fc"), b_fc=stack("ffn_up.bias", "b_fc"),
+        w_proj=stack("ffn_down.weight", "w_proj"), b_proj=stack("ffn_down.bias", "b_proj"),
+        lnf_w=get("output_norm.weight", "lnf_w"), lnf_b=get("output_norm.bias", "lnf_b"),
+        wcls=wcls)
+
+
 # ----------------------------------------------------------------------------
 # Hugging Face folder (LlamaForCausalLM names, safetensors)
 
-def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
+def _load_safetensors(folder: Path) -> dict[str, np.ndarray]:
+    """Every tensor of the folder's ``*.safetensors`` files, by name."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -302,19 +426,27 @@ def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
     check_buffer(2 * sum(f.stat().st_size for f in files), "safetensors as float32",
                  source=str(folder))
     t: dict[str, np.ndarray] = {}
-    shapes = weight_shapes(spec)
     for f in files:
         try:
             t.update(load_file(str(f)))
         except (SafetensorError, OSError, ValueError) as exc:
             raise FormatError(f"{f}: corrupt or truncated safetensors: "
                               f"{str(exc).splitlines()[0]}") from None
+    return t
 
-    def get(name: str, field: str) -> np.ndarray:
+
+def _hf_getter(folder: Path, t: dict[str, np.ndarray], spec: ModelSpec):  # type: ignore[no-untyped-def]
+    """``get(name, field, transpose=False)``: one tensor as float32, its shape checked
+    against ``field``'s (per-layer slice of the) shape before the transpose."""
+    shapes = weight_shapes(spec)
+
+    def get(name: str, field: str, transpose: bool = False) -> np.ndarray:
         a = t.get(name)
         if a is None:
             raise FormatError(f"{folder}: safetensors lack tensor {name}")
         want = shapes[field] if field in _WHOLE else shapes[field][1:]  # one layer's slice
+        if transpose:
+            want = want[::-1]
         if tuple(a.shape) != want:
             raise FormatError(f"{folder}: tensor {name} has shape {tuple(a.shape)}, the model "
                               f"needs {want}")
@@ -323,8 +455,15 @@ def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
                 raise FormatError(f"{folder}: tensor {name} is bfloat16; only float32/float16 "
                                   "safetensors are read")
             raise FormatError(f"{folder}: tensor {name} has dtype {a.dtype}")
-        return a.astype(np.float32)
+        a = a.astype(np.float32)
+        return np.ascontiguousarray(a.T) if transpose else a
 
+    return get
+
+
+def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
+    t = _load_safetensors(folder)
+    get = _hf_getter(folder, t, spec)
     L = spec.n_layers
     pre = "model.layers"
 
@@ -341,3 +480,38 @@ def _read_hf(folder: Path, spec: ModelSpec) -> Weights:
         w1=stack("mlp.gate_proj", "w1"), w2=stack("mlp.down_proj", "w2"),
         w3=stack("mlp.up_proj", "w3"), rms_final=get("model.norm.weight", "rms_final"),
         wcls=wcls)
+
+
+# ----------------------------------------------------------------------------
+# Hugging Face folder, GPT-2 family (GPT2LMHeadModel names, with or without the
+# ``transformer.`` prefix; Conv1D weights are (in, out) and are transposed here)
+
+
+
+
+def _read_hf_gpt2(folder: Path, spec: ModelSpec) -> GPT2Weights:
+    t = _load_safetensors(folder)
+    pre = "transformer." if "transformer.wte.weight" in t else ""
+    get = _hf_getter(folder, t, spec)
+    L = spec.n_layers
+
+    def one(name: str, field: str) -> np.ndarray:
+        return get(pre + name, field)
+
+    def stack(key: str, field: str, transpose: bool = False) -> np.ndarray:
+        return np.stack([get(f"{pre}h.{i}.{key}", field, transpose) for i in range(L)])
+
+    emb = one("wte.weight", "token_embedding")
+    wcls = emb
+    if "lm_head.weight" in t and not spec.tied_classifier:
+        wcls = get("lm_head.weight", "wcls")
+    return GPT2Weights(
+        token_embedding=emb, pos_embedding=one("wpe.weight", "pos_embedding"),
+        ln1_w=stack("ln_1.weight", "ln1_w"), ln1_b=stack("ln_1.bias", "ln1_b"),
+        wqkv=stack("attn.c_attn.weight", "wqkv", True), bqkv=stack("attn.c_attn.bias", "bqkv"),
+        wo=stack("attn.c_proj.weight", "wo", True), bo=stack("attn.c_proj.bias", "bo"),
+        ln2_w=stack("ln_2.weight", "ln2_w"), ln2_b=stack("ln_2.bias", "ln2_b"),
+        w_fc=stack("mlp.c_fc.weight", "w_fc", True), b_fc=stack("mlp.c_fc.bias", "b_fc"),
+        w_proj=stack("mlp.c_proj.weight", "w_proj", True),
+        b_proj=stack("mlp.c_proj.bias", "b_proj"),
+        lnf_w=one("ln_f.weight", "lnf_w"), lnf_b=one("ln_f.bias", "lnf_b"), wcls=wcls)

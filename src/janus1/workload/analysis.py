@@ -248,7 +248,8 @@ def stored_weight_bytes(spec: ModelSpec, precision: str | Precision, *,
                         zero_bytes: float = 0.0) -> float:
     """Bytes of a checkpoint's weights stored at ``precision``: every matrix's codes plus,
     for an integer precision, one scale (and zero point) per group of ``group_size``
-    values along each row (None: one per row, i.e. per output channel); norms in FP32;
+    values along each row (None: one per row, i.e. per output channel); norms (and GPT-2's
+    biases and learned positions) in FP32;
     a tied classifier stored once. (:func:`analyze` counts the bytes a step reads
     instead: every parameter at the weight precision, groups over all of them.)"""
     p = parse_precision(precision)
@@ -256,10 +257,12 @@ def stored_weight_bytes(spec: ModelSpec, precision: str | Precision, *,
     if not spec.tied_classifier:
         mats.append(spec.vocab_size * spec.dim)
     per_layer = [(spec.q_dim, spec.dim), (spec.kv_dim, spec.dim), (spec.kv_dim, spec.dim),
-                 (spec.dim, spec.q_dim), (spec.hidden_dim, spec.dim), (spec.dim, spec.hidden_dim),
-                 (spec.hidden_dim, spec.dim)]
+                 (spec.dim, spec.q_dim), (spec.hidden_dim, spec.dim), (spec.dim, spec.hidden_dim)]
+    if spec.gated_ffn:
+        per_layer.append((spec.hidden_dim, spec.dim))
     rows_cols = [(spec.vocab_size, spec.dim)] * len(mats) + per_layer * spec.n_layers
-    norms = 4 * (2 * spec.n_layers * spec.dim + spec.dim)
+    # every other parameter (norms; GPT-2's biases and learned positions) in FP32
+    norms = 4 * (spec.params - sum(r * c for r, c in rows_cols))
     total = 0.0
     for r, c in rows_cols:
         total += r * c * p.bits // 8

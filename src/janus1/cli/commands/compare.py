@@ -11,7 +11,12 @@ __all__ = ["command"]
 
 @click.command("compare")
 @click.argument("model")
-@click.option("--text", "text_path", required=True, help="Text file (e.g. wiki.test.raw).")
+@click.option("--text", "text_path", default=None, help="Text file (e.g. wiki.test.raw).")
+@click.option("--token-ids", "ids_path", default=None,
+              help="Instead of --text: a file of token ids (BOS first), for checkpoints "
+                   "without a tokenizer.")
+@click.option("--prompt-ids", default=None,
+              help="Instead of --text: the token ids themselves, e.g. '50256,464,3290'.")
 @click.option("--tokenizer", default=None,
               help="Tokenizer file (default: beside or inside the model).")
 @click.option("--weights", "wscheme", default="none", show_default=True,
@@ -29,7 +34,8 @@ __all__ = ["command"]
 @click.option("--greedy-steps", default=256, show_default=True, type=click.IntRange(min=1),
               help="With --numerics fixed: greedy tokens compared against float.")
 @json_option
-def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvscheme: str,
+def command(model: str, text_path: str | None, ids_path: str | None, prompt_ids: str | None,
+            tokenizer: str | None, wscheme: str, kvscheme: str,
             numerics: str, context: int, stride: int | None, max_tokens: int,
             greedy_steps: int, as_json: bool) -> None:
     """Compare a decoder with the float reference on the same windows of --text:
@@ -37,27 +43,36 @@ def command(model: str, text_path: str, tokenizer: str | None, wscheme: str, kvs
     from ...decoder import blas_threads
     from ...decoder.checkpoint import load_checkpoint, make_decoder
     from ...decoder.evaluate import compare
-    from .perplexity import read_text
+    from ...decoder.checkpoint import parse_token_ids
+    from ...errors import InputError
+    from .perplexity import token_input
 
     src = click.get_current_context().get_parameter_source("greedy_steps")
     if numerics != "fixed" and src is not None and src.name != "DEFAULT":
         raise click.UsageError("--greedy-steps needs --numerics fixed")
     ckpt = load_checkpoint(model, tokenizer)
-    tok = ckpt.require_tokenizer()
+    if prompt_ids is not None:
+        if text_path is not None or ids_path is not None:
+            raise click.UsageError("give exactly one of --text, --token-ids and --prompt-ids")
+        ids = parse_token_ids(prompt_ids, ckpt.spec.vocab_size)[:max_tokens]
+        if len(ids) < 2:
+            raise InputError("--prompt-ids: at least 2 token ids are needed")
+        bos_id = ids[0]
+    else:
+        ids, bos_id, _ = token_input(ckpt, text_path, ids_path, max_tokens)
     ref = make_decoder(ckpt)
     dec = make_decoder(ckpt, numerics=numerics, weights=wscheme, kv=kvscheme)
-    ids = tok.encode(read_text(text_path), bos=True, max_tokens=max_tokens)
     with blas_threads(1), stderr_progress() as prog:
         task = prog.add_task("compare", total=None)
-        res = compare(ref, dec, ids, context=context, stride=stride, bos_id=tok.bos_id,
+        res = compare(ref, dec, ids, context=context, stride=stride, bos_id=bos_id,
                       progress=lambda d, n: prog.update(task, completed=d, total=n))
-    out = {"model": ckpt.source, "text": text_path, "numerics": numerics,
+    out = {"model": ckpt.source, "text": text_path, "token_ids": ids_path, "numerics": numerics,
            "weights": wscheme if numerics == "float" else None,
            "kv": kvscheme if numerics == "float" else None, **res.to_dict()}
     if numerics == "fixed":
         from ...decoder.fixed_eval import greedy_metrics
         out.update(greedy_metrics(make_decoder(ckpt), make_decoder(ckpt, numerics="fixed"),
-                                  steps=greedy_steps, bos_id=tok.bos_id))
+                                  steps=greedy_steps, bos_id=bos_id))
     if as_json:
         echo_json(out)
         return

@@ -24,7 +24,8 @@ _RUN_KEY = ("backend", "cache", "batch", "prompt_len", "gen_len")
 class KvstudyOptions:
     """``--set kvstudy.KEY=VALUE``; None = derived from the model or the run's depth."""
 
-    model: str = option("stories260k", help="checkpoint (preset name or file)")
+    model: str = option("stories260k", help="checkpoint: shipped name, .bin, .gguf, or a "
+                        "Hugging Face folder (llama or GPT-2 family)")
     lengths: tuple[int, ...] | None = option(None, min=4, help="sequence lengths (prompt 1/4)")
     batches: tuple[int, ...] = option((1, 2, 4, 8), min=1, help="batch sizes with a cache")
     nocache_batches: tuple[int, ...] | None = option(None, min=1,
@@ -140,7 +141,12 @@ def _torch_runs(ctx: StudyContext, ckpt: Any, prompts: Any, batches: tuple[int, 
         return [], "The torch backend was skipped: torch/transformers are not installed."
     import torch
 
-    folder = export_hf(ckpt, ctx.out_dir / "hf_model")
+    from pathlib import Path
+
+    if ckpt.spec.arch == "gpt2":   # GPT-2 family: read from its own Hugging Face folder
+        folder = Path(ckpt.source)
+    else:
+        folder = export_hf(ckpt, ctx.out_dir / "hf_model")
     model, dev = load_hf_model(folder)
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -163,9 +169,11 @@ def _torch_runs(ctx: StudyContext, ckpt: Any, prompts: Any, batches: tuple[int, 
                     rows.append(r.to_dict())
     finally:
         torch.set_num_threads(old)
-    note = (f"Torch backend: transformers `LlamaForCausalLM` on **{dev}** (one intra-op thread "
-            f"on CPU), loaded from the Hugging Face folder janus1 exported "
-            f"(`{ctx.rel(folder)}`); cache = `use_cache` with the returned cache object, "
+    where = (f"the model's own folder (`{folder.name}`)" if ckpt.spec.arch == "gpt2" else
+             f"the Hugging Face folder janus1 exported (`{ctx.rel(folder)}`)")
+    note = (f"Torch backend: transformers `{type(model).__name__}` on **{dev}** (one intra-op "
+            f"thread on CPU), loaded from {where}; cache = `use_cache` with the returned cache "
+            "object, "
             "no cache = the whole prefix re-run each step.")
     return rows, note
 

@@ -27,6 +27,8 @@ class QuantOptions:
     model: str = option("stories260k", help="checkpoint (preset name or file)")
     max_tokens: int | None = option(None, min=2, help="WikiText tokens (16384; 65536 --full)")
     context: int = option(256, min=2, help="window length in tokens")
+    token_ids: str | None = option(None, help="file of token ids (BOS first) evaluated "
+                                   "instead of WikiText, for checkpoints without a tokenizer")
 
 
 def run(ctx: StudyContext) -> SectionOutput:
@@ -40,9 +42,16 @@ def run(ctx: StudyContext) -> SectionOutput:
     max_tokens = o.max_tokens if o.max_tokens is not None else (65536 if ctx.full else 16384)
     context = o.context
     ckpt = load_checkpoint(model)
-    tok = ckpt.require_tokenizer()
-    text_path = asset_path("wikitext", "wiki.test.raw")
-    ids = tok.encode(text_path.read_text(encoding="utf-8"), max_tokens=max_tokens)
+    if o.token_ids is not None:   # a checkpoint without tokenizer: ids as given, first = BOS
+        from ...decoder.checkpoint import read_token_ids
+
+        ids = read_token_ids(o.token_ids, ckpt.spec.vocab_size)[:max_tokens]
+        bos_id, stream = ids[0], f"token-id file {o.token_ids}"
+    else:
+        tok = ckpt.require_tokenizer("--set quant.token_ids=FILE")
+        text_path = asset_path("wikitext", "wiki.test.raw")
+        ids = tok.encode(text_path.read_text(encoding="utf-8"), max_tokens=max_tokens)
+        bos_id, stream = tok.bos_id, tok.source
     spec = ckpt.spec
     ref = FloatDecoder.from_checkpoint(ckpt)
     rows: list[dict[str, Any]] = []
@@ -54,7 +63,7 @@ def run(ctx: StudyContext) -> SectionOutput:
             ctx.progress(f"{target} {scheme} ({i + 1}/{len(plan)})")
             kw = {"weights_scheme": scheme} if target == "weights" else {"kv_scheme": scheme}
             dec = FloatDecoder.from_checkpoint(ckpt, **kw)
-            r = compare(ref, dec, ids, context=context, bos_id=tok.bos_id)
+            r = compare(ref, dec, ids, context=context, bos_id=bos_id)
             s = dec.wscheme if target == "weights" else dec.kvscheme
             if target == "weights":
                 nbytes = weight_bytes(spec, s)
@@ -83,8 +92,10 @@ def run(ctx: StudyContext) -> SectionOutput:
 
     claims = _claims(d)
     md = [
-        f"Model `{model}` ({spec.source}); text: WikiText test (`wiki.test.raw`), first "
-        f"{len(ids):,} tokens of the {tok.source} token stream; protocol: "
+        f"Model `{model}` ({spec.source}); text: "
+        + (f"the first {len(ids):,} ids of the {stream}" if o.token_ids is not None else
+           f"WikiText test (`wiki.test.raw`), first {len(ids):,} tokens of the {stream} "
+           "token stream") + "; protocol: "
         f"{protocol_text(context, None)}. Float perplexity **{base:.3f}**.",
         "",
         "Weights: round-to-nearest (RTN), symmetric, one scale per output channel unless "
@@ -118,7 +129,7 @@ def run(ctx: StudyContext) -> SectionOutput:
            "sensitive to the grouping."]
     return SectionOutput(markdown="\n".join(md), claims=claims,
                          resolved={"model": model, "max_tokens": max_tokens, "context": context,
-                                   "tokens": len(ids), "tokenizer": tok.source,
+                                   "tokens": len(ids), "tokenizer": stream,
                                    "schemes": [f"{t}:{s}" for t, s in plan]})
 
 
