@@ -140,12 +140,9 @@ def load_checkpoint(model: str | Path, tokenizer: str | Path | None = None) -> C
 
 
 def _gguf_tokenizer_model(p: Path) -> str | None:
-    """``tokenizer.ggml.model`` of a GGUF: "llama" (SentencePiece, read by janus1),
-    "gpt2" (byte-level BPE, not read: the checkpoint runs on token ids), or None."""
-    from ..models._gguf import gguf_field, open_gguf
+    from ..models.tokenizer import gguf_tokenizer_model
 
-    v = gguf_field(open_gguf(p), "tokenizer.ggml.model")
-    return v if isinstance(v, str) else None
+    return gguf_tokenizer_model(p)
 
 
 def _is_gguf(p: Path) -> bool:

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import FormatError, InputError
 from ..limits import check_buffer, check_int, check_path, path_exists
 
-__all__ = ["Tokenizer", "load_tokenizer"]
+__all__ = ["Tokenizer", "load_tokenizer", "gguf_tokenizer_model"]
 
 _BYTE_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 _MAX_SP_BYTES = 64 << 20  # SentencePiece models are a few MB (Llama's: 0.5 MB)
@@ -338,3 +338,12 @@ def _from_sentencepiece(p: Path) -> Tokenizer:
         raise FormatError(f"{p}: SentencePiece model lacks BOS/EOS ids (bos {bos}, eos {eos})")
     return Tokenizer(pieces=pieces, scores=scores, bos_id=bos, eos_id=eos, special=special,
                      source=str(p), sp_model=sp)
+
+
+def gguf_tokenizer_model(path: str | Path) -> str | None:
+    """``tokenizer.ggml.model`` of a GGUF: "llama" (SentencePiece, read by janus1),
+    "gpt2" (byte-level BPE, not read: the checkpoint runs on token ids), or None."""
+    from ._gguf import gguf_field, open_gguf
+
+    v = gguf_field(open_gguf(Path(path)), "tokenizer.ggml.model")
+    return v if isinstance(v, str) else None
