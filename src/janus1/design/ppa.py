@@ -20,13 +20,15 @@ Protocol (stated once):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..models.spec import ModelSpec
 
-from ..tech.thermal import JunctionSolution, solve_junction
+from ..tech.memory import MacroResult
+from ..tech.thermal import JunctionSolution, PackageSpec, solve_junction
 from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from .spec import DesignSpec
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from .simulate import SimulatedPPA
 
 __all__ = ["PPAResult", "PowerSolution", "ppa", "solve_power", "INTEL22_EDRAM_MB_PER_MM2",
-           "IBM14_EDRAM_CELL_UM2", "edram_area_bounds"]
+           "IBM14_EDRAM_CELL_UM2", "edram_area_bounds", "area_breakdown", "area_claim_checks"]
 
 # Shipped eDRAM densities [S: ANCHORS.md]: Intel 22 nm macro 17.5 Mb/mm² (Hamzaoglu,
 # JSSC 2015); memory papers count "Mb" as 2^20 bits (a 1-Mb array holds 1,048,576
@@ -59,6 +61,57 @@ def edram_area_bounds(capacity_bytes: int) -> dict[str, float]:
     return {"intel22_mib": bits / (INTEL22_EDRAM_MB_PER_MM2 * 2 ** 20),
             "intel22_mb": bits / (INTEL22_EDRAM_MB_PER_MM2 * 1e6),
             "ibm14_cell_only": bits * IBM14_EDRAM_CELL_UM2 * 1e-6}
+
+
+def area_breakdown(design: DesignSpec, macros: Sequence[MacroResult | None]
+                   ) -> tuple[dict[str, float], list[str]]:
+    """Area per block in mm² (compute, each tier or its PHY, other) and the macros'
+    warnings, each once, in tier order. ``macros``: ``design.macros`` (at 27 °C)."""
+    node = design.node_info
+    warnings: list[str] = []
+    fp16 = "fp16" in design.compute.precisions or "bf16" in design.compute.precisions
+    pe_um2 = design.compute.pe_area_um2_28nm * node.logic_pitch_nm2 / _TPU_NODE_PITCH_NM2
+    if fp16:
+        pe_um2 *= design.compute.fp16_area_factor
+    area: dict[str, float] = {"compute": design.compute.macs * pe_um2 * 1e-6}
+    for t, m in zip(design.tiers, macros):
+        if m is None:
+            area[f"{t.name} PHY"] = t.phy_area_mm2
+        else:
+            area[t.name] = m.area_mm2
+            for w in m.warnings:
+                if w not in warnings:
+                    warnings.append(w)
+    if design.other_area_mm2:
+        area["other"] = design.other_area_mm2
+    return area, warnings
+
+
+def area_claim_checks(design: DesignSpec, area: dict[str, float], total_area: float
+                      ) -> tuple[dict[str, float], list[str]]:
+    """The eDRAM area bounds (:func:`edram_area_bounds`, empty without eDRAM) and the
+    warnings where the design's claimed area is below the modelled or the shipped
+    densities' area."""
+    warnings: list[str] = []
+    edram_bytes = sum(t.capacity_bytes for t in design.tiers if t.tech == "edram")
+    bounds = edram_area_bounds(edram_bytes) if edram_bytes else {}
+    cl = design.claims
+    if cl.area_mm2 is not None:
+        if total_area > cl.area_mm2:
+            warnings.append(f"claimed area {cl.area_mm2:g} mm² is below the modelled "
+                            f"{total_area:.1f} mm²")
+        if bounds:
+            other = total_area - sum(area[t.name] for t in design.tiers
+                                     if t.tech == "edram")
+            for key, label in (("intel22_mib", "Intel 22 nm macro density 17.5 Mb/mm² "
+                                               "(Mb = 2^20 bits)"),
+                               ("ibm14_cell_only", "IBM 14 nm cell area alone")):
+                need = bounds[key] + other
+                if need > cl.area_mm2:
+                    warnings.append(f"{edram_bytes / 2**20:.0f} MiB eDRAM at {label} needs "
+                                    f"{bounds[key]:.1f} mm²; with the rest of the die "
+                                    f"{need:.1f} mm² > claimed {cl.area_mm2:g} mm²")
+    return bounds, warnings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,29 +190,28 @@ class PowerSolution:
 
 
 def solve_power(design: DesignSpec, dyn: dict[str, float],
-                static_fixed: dict[str, float]) -> PowerSolution:
+                static_fixed: dict[str, float], *,
+                statics: Callable[[float], dict[str, float]] | None = None,
+                pkg: PackageSpec | None = None) -> PowerSolution:
     """Power breakdown at the junction temperature that balances it.
 
     ``dyn`` (dynamic W per part) and ``static_fixed`` (PHY, other) do not depend on the
     temperature; every on-chip macro's leakage and refresh does. Solves
     Tj = Ta + θJA x P(Tj) (:func:`janus1.tech.thermal.solve_junction`); warns on thermal
     runaway or a junction above the package limit.
-    """
-    def statics(tj: float) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for t in design.tiers:
-            if t.on_chip:
-                m = design.macro(t, temperature_c=tj)
-                assert m is not None
-                out[f"{t.name} leakage"] = m.leakage_mw * 1e-3
-                if m.refresh_mw:
-                    out[f"{t.name} refresh"] = m.refresh_mw * 1e-3
-        return out
 
+    ``statics`` (leakage and refresh per on-chip tier at Tj, in W, in tier order) and
+    ``pkg`` (the design's package) may be given by a caller that has them precomputed
+    (the sweep's :class:`janus1.sweep.DesignContext`); they must equal what this function
+    derives from ``design``.
+    """
+    if statics is None:
+        statics = _statics_of(design)
     # Compute logic leakage is not modelled separately (the MAC energies are dynamic
     # only); it is part of other_power_w when a preset states it.
     fixed = sum(dyn.values()) + sum(static_fixed.values())
-    pkg = design.package_spec
+    if pkg is None:
+        pkg = design.package_spec
     sol = solve_junction(lambda tj: fixed + sum(statics(tj).values()), design.ambient_c, pkg)
     warnings: list[str] = []
     static = {**static_fixed, **statics(min(sol.junction_c, 250.0))}
@@ -171,6 +223,22 @@ def solve_power(design: DesignSpec, dyn: dict[str, float],
                         f"limit in package {pkg.name}")
     return PowerSolution(dynamic_w=dict(dyn), static_w=static, junction=sol,
                          warnings=tuple(warnings))
+
+
+def _statics_of(design: DesignSpec) -> Callable[[float], dict[str, float]]:
+    """Leakage and refresh (W) of every on-chip tier at a junction temperature."""
+    def statics(tj: float) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for t in design.tiers:
+            if t.on_chip:
+                m = design.macro(t, temperature_c=tj)
+                assert m is not None
+                out[f"{t.name} leakage"] = m.leakage_mw * 1e-3
+                if m.refresh_mw:
+                    out[f"{t.name} refresh"] = m.refresh_mw * 1e-3
+        return out
+
+    return statics
 
 
 def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: str = "int4",
@@ -195,25 +263,10 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
         raise InputError("the roofline gave no decode time")
     tokens_per_s = an.decode.tokens / sec
     node = design.node_info
-    warnings: list[str] = []
+    macros = design.macros
 
     # ---- area ----
-    fp16 = "fp16" in design.compute.precisions or "bf16" in design.compute.precisions
-    pe_um2 = design.compute.pe_area_um2_28nm * node.logic_pitch_nm2 / _TPU_NODE_PITCH_NM2
-    if fp16:
-        pe_um2 *= design.compute.fp16_area_factor
-    area: dict[str, float] = {"compute": design.compute.macs * pe_um2 * 1e-6}
-    for t in design.tiers:
-        m = design.macro(t)
-        if m is None:
-            area[f"{t.name} PHY"] = t.phy_area_mm2
-        else:
-            area[t.name] = m.area_mm2
-            for w in m.warnings:
-                if w not in warnings:
-                    warnings.append(w)
-    if design.other_area_mm2:
-        area["other"] = design.other_area_mm2
+    area, warnings = area_breakdown(design, macros)
     total_area = sum(area.values())
 
     # ---- traffic per token: each tier serves what it holds, once per token ----
@@ -228,10 +281,9 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     compute_prec = precision if precision in TILE_PRECISIONS else "fp16"
     dyn["compute"] = macs_per_token * tokens_per_s * mac_energy_pj(compute_prec, node) * 1e-12
     read_pj_per_byte: dict[str, float] = {}
-    for t in design.tiers:
+    for t, m in zip(design.tiers, macros):
         b = tier_bytes.get(t.name, 0.0)
         if t.on_chip:
-            m = design.macro(t)
             assert m is not None
             read_pj_per_byte[t.name] = m.read_energy_pj / t.block_bytes
         else:
@@ -248,24 +300,8 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     pkg = design.package_spec
 
     # ---- feasibility checks against the design's claims and shipped densities ----
-    edram_bytes = sum(t.capacity_bytes for t in design.tiers if t.tech == "edram")
-    bounds = edram_area_bounds(edram_bytes) if edram_bytes else {}
-    cl = design.claims
-    if cl.area_mm2 is not None:
-        if total_area > cl.area_mm2:
-            warnings.append(f"claimed area {cl.area_mm2:g} mm² is below the modelled "
-                            f"{total_area:.1f} mm²")
-        if bounds:
-            other = total_area - sum(area[t.name] for t in design.tiers
-                                     if t.tech == "edram")
-            for key, label in (("intel22_mib", "Intel 22 nm macro density 17.5 Mb/mm² "
-                                               "(Mb = 2^20 bits)"),
-                               ("ibm14_cell_only", "IBM 14 nm cell area alone")):
-                need = bounds[key] + other
-                if need > cl.area_mm2:
-                    warnings.append(f"{edram_bytes / 2**20:.0f} MiB eDRAM at {label} needs "
-                                    f"{bounds[key]:.1f} mm²; with the rest of the die "
-                                    f"{need:.1f} mm² > claimed {cl.area_mm2:g} mm²")
+    bounds, claim_warnings = area_claim_checks(design, area, total_area)
+    warnings += claim_warnings
     if an.fits is False:
         warnings.append(f"{spec.name} at {precision} does not fit the on-chip tiers: "
                         f"{an.spill_bytes / 2**30:.2f} GiB spill to "

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..design.ppa import edram_area_bounds
+from ..design.ppa import area_breakdown, area_claim_checks
 from ..tech.memory import leakage_temperature_factor, retention_us
 from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from ..workload.analysis import Analysis
@@ -196,24 +196,7 @@ def _ppa_batch(dc: DesignContext, works: Sequence[Workload], rows: list[dict[str
         tps = tokens / np.where(ok, dsec, 1.0)
 
     # ---- area and design-level warnings (as ppa) ----
-    warn0: list[str] = []
-    fp16 = "fp16" in design.compute.precisions or "bf16" in design.compute.precisions
-    from ..design.ppa import _TPU_NODE_PITCH_NM2
-
-    pe_um2 = design.compute.pe_area_um2_28nm * node.logic_pitch_nm2 / _TPU_NODE_PITCH_NM2
-    if fp16:
-        pe_um2 *= design.compute.fp16_area_factor
-    area: dict[str, float] = {"compute": design.compute.macs * pe_um2 * 1e-6}
-    for t, mc in zip(design.tiers, dc.macros27):
-        if mc is None:
-            area[f"{t.name} PHY"] = t.phy_area_mm2
-        else:
-            area[t.name] = mc.area_mm2
-            for w in mc.warnings:
-                if w not in warn0:
-                    warn0.append(w)
-    if design.other_area_mm2:
-        area["other"] = design.other_area_mm2
+    area, warn0 = area_breakdown(design, dc.macros27)
     total_area = sum(area.values())
 
     # ---- traffic per tier ----
@@ -282,24 +265,7 @@ def _ppa_batch(dc: DesignContext, works: Sequence[Workload], rows: list[dict[str
     bits_per_s = bpt * tps * 8
 
     # ---- claims warnings (design-level, as ppa) ----
-    edram_bytes = sum(t.capacity_bytes for t in design.tiers if t.tech == "edram")
-    bounds = edram_area_bounds(edram_bytes) if edram_bytes else {}
-    claim_warn: list[str] = []
-    cl = design.claims
-    if cl.area_mm2 is not None:
-        if total_area > cl.area_mm2:
-            claim_warn.append(f"claimed area {cl.area_mm2:g} mm² is below the modelled "
-                              f"{total_area:.1f} mm²")
-        if bounds:
-            other = total_area - sum(area[t.name] for t in design.tiers if t.tech == "edram")
-            for key, label in (("intel22_mib", "Intel 22 nm macro density 17.5 Mb/mm² "
-                                               "(Mb = 2^20 bits)"),
-                               ("ibm14_cell_only", "IBM 14 nm cell area alone")):
-                need = bounds[key] + other
-                if need > cl.area_mm2:
-                    claim_warn.append(f"{edram_bytes / 2**20:.0f} MiB eDRAM at {label} needs "
-                                      f"{bounds[key]:.1f} mm²; with the rest of the die "
-                                      f"{need:.1f} mm² > claimed {cl.area_mm2:g} mm²")
+    _, claim_warn = area_claim_checks(design, area, total_area)
 
     for i, (w, m) in enumerate(zip(works, rows)):
         if not ok[i]:

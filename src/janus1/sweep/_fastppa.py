@@ -12,22 +12,24 @@ leakage_temperature_factor(Tj)``, exactly the product ``macro`` forms (its facto
 retention at Tj equals the specified retention (below the cell's specified temperature);
 above it the real :func:`janus1.tech.memory.macro` is called.
 
-:func:`fast_ppa` then follows ``ppa`` statement by statement, so its result is the same
-:class:`PPAResult`, float for float (tests/sweep/test_fastppa.py checks equality on
-sampled points); the per-point cost is the workload analysis plus about 60 µs.
+:func:`fast_ppa` then follows ``ppa`` statement by statement, calling the same helpers
+(``area_breakdown``, ``solve_power`` with these statics, ``area_claim_checks``), so its
+result is the same :class:`PPAResult`, float for float (tests/sweep/test_fastppa.py
+checks equality on sampled points); the per-point cost is the workload analysis plus
+about 60 µs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..design.ppa import _TPU_NODE_PITCH_NM2, PPAResult, edram_area_bounds
+from ..design.ppa import PPAResult, area_breakdown, area_claim_checks, solve_power
 from ..design.spec import DesignSpec, TierSpec
 from ..errors import InputError
 from ..models.spec import ModelSpec
 from ..tech.memory import MacroResult, T0_K, leakage_temperature_factor, retention_us
 from ..tech.nodes import NodeInfo
-from ..tech.thermal import JunctionSolution, PackageSpec, solve_junction
+from ..tech.thermal import PackageSpec
 from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from ..workload.analysis import Analysis
 from ..workload.device import DeviceSpec
@@ -77,7 +79,8 @@ class DesignContext:
                              on_chip=tuple(on))
 
     def statics(self, tj: float) -> dict[str, float]:
-        """``solve_power``'s statics(tj): leakage and refresh per on-chip tier, in W."""
+        """``solve_power``'s statics(tj): leakage and refresh per on-chip tier, in W
+        (passed to :func:`janus1.design.ppa.solve_power` in its place)."""
         out: dict[str, float] = {}
         f_t = leakage_temperature_factor(tj) if _EXACT else 0.0
         for oc in self.on_chip:
@@ -94,23 +97,6 @@ class DesignContext:
         return out
 
 
-def _solve_power(dc: DesignContext, dyn: dict[str, float], static_fixed: dict[str, float],
-                 warnings: list[str]) -> tuple[dict[str, float], JunctionSolution]:
-    """``janus1.design.ppa.solve_power`` on a :class:`DesignContext`."""
-    design = dc.design
-    fixed = sum(dyn.values()) + sum(static_fixed.values())
-    pkg = dc.pkg
-    sol = solve_junction(lambda tj: fixed + sum(dc.statics(tj).values()), design.ambient_c, pkg)
-    power = {**dyn, **static_fixed, **dc.statics(min(sol.junction_c, 250.0))}
-    if sol.runaway:
-        warnings.append(f"thermal runaway: no junction temperature below 250 °C balances "
-                        f"leakage in package {pkg.name} at {design.ambient_c:g} °C ambient")
-    elif sol.junction_c > pkg.tj_max_c:
-        warnings.append(f"junction {sol.junction_c:.0f} °C exceeds the {pkg.tj_max_c:.0f} °C "
-                        f"limit in package {pkg.name}")
-    return power, sol
-
-
 def fast_ppa(dc: DesignContext, spec: ModelSpec, an: Analysis, *, context: int,
              precision: str) -> PPAResult:
     """``ppa(dc.design, spec, context=..., precision=..., kv_precision=..., batch=...)``
@@ -122,24 +108,9 @@ def fast_ppa(dc: DesignContext, spec: ModelSpec, an: Analysis, *, context: int,
         raise InputError("the roofline gave no decode time")
     tokens_per_s = an.decode.tokens / sec
     node = dc.node
-    warnings: list[str] = []
 
     # ---- area ----
-    fp16 = "fp16" in design.compute.precisions or "bf16" in design.compute.precisions
-    pe_um2 = design.compute.pe_area_um2_28nm * node.logic_pitch_nm2 / _TPU_NODE_PITCH_NM2
-    if fp16:
-        pe_um2 *= design.compute.fp16_area_factor
-    area: dict[str, float] = {"compute": design.compute.macs * pe_um2 * 1e-6}
-    for t, m in zip(design.tiers, dc.macros27):
-        if m is None:
-            area[f"{t.name} PHY"] = t.phy_area_mm2
-        else:
-            area[t.name] = m.area_mm2
-            for w in m.warnings:
-                if w not in warnings:
-                    warnings.append(w)
-    if design.other_area_mm2:
-        area["other"] = design.other_area_mm2
+    area, warnings = area_breakdown(design, dc.macros27)
     total_area = sum(area.values())
 
     # ---- traffic per token ----
@@ -166,29 +137,15 @@ def fast_ppa(dc: DesignContext, spec: ModelSpec, an: Analysis, *, context: int,
     if design.other_power_w:
         static_fixed["other"] = design.other_power_w
 
-    power, sol = _solve_power(dc, dyn, static_fixed, warnings)
-    total_power = sum(power.values())
+    solved = solve_power(design, dyn, static_fixed, statics=dc.statics, pkg=dc.pkg)
+    warnings += solved.warnings
+    power, sol = solved.breakdown_w, solved.junction
+    total_power = solved.total_w
     pkg = dc.pkg
 
     # ---- feasibility checks ----
-    edram_bytes = sum(t.capacity_bytes for t in design.tiers if t.tech == "edram")
-    bounds = edram_area_bounds(edram_bytes) if edram_bytes else {}
-    cl = design.claims
-    if cl.area_mm2 is not None:
-        if total_area > cl.area_mm2:
-            warnings.append(f"claimed area {cl.area_mm2:g} mm² is below the modelled "
-                            f"{total_area:.1f} mm²")
-        if bounds:
-            other = total_area - sum(area[t.name] for t in design.tiers
-                                     if t.tech == "edram")
-            for key, label in (("intel22_mib", "Intel 22 nm macro density 17.5 Mb/mm² "
-                                               "(Mb = 2^20 bits)"),
-                               ("ibm14_cell_only", "IBM 14 nm cell area alone")):
-                need = bounds[key] + other
-                if need > cl.area_mm2:
-                    warnings.append(f"{edram_bytes / 2**20:.0f} MiB eDRAM at {label} needs "
-                                    f"{bounds[key]:.1f} mm²; with the rest of the die "
-                                    f"{need:.1f} mm² > claimed {cl.area_mm2:g} mm²")
+    bounds, claim_warnings = area_claim_checks(design, area, total_area)
+    warnings += claim_warnings
     if an.fits is False:
         warnings.append(f"{spec.name} at {precision} does not fit the on-chip tiers: "
                         f"{an.spill_bytes / 2**30:.2f} GiB spill to "
@@ -206,4 +163,5 @@ def fast_ppa(dc: DesignContext, spec: ModelSpec, an: Analysis, *, context: int,
         junction_c=sol.junction_c, thermal_margin_c=sol.margin_c(pkg),
         ambient_c=design.ambient_c, package=pkg.name, runaway=sol.runaway, fits=an.fits,
         memory_pj_per_bit=mem_w / bits_per_s * 1e12 if bits_per_s else 0.0,
-        edram_bounds_mm2=bounds, warnings=warnings)
+        edram_bounds_mm2=bounds, warnings=warnings, dynamic_power_w=dict(dyn),
+        thermal_warnings=solved.warnings)

@@ -214,12 +214,13 @@ class Evaluator:
         r = ppa_simulated(dc.design, spec, context=p.context, precision=p.precision,
                           kv_precision=p.kv_precision, sim_layers=o.layers,
                           prefetcher=o.prefetcher, kv_layout=o.kv_layout)
-        s = r.simulate or {}
-        lat = s.get("latency", {})
+        s = r.simulate
+        assert s is not None                  # ppa_simulated always sets it
+        lat = s.decode.latency()              # design cycles, as ppa --simulate --json
         return {"sim_tokens_per_s": r.tokens_per_s, "sim_joules_per_token": r.joules_per_token,
                 "sim_tokens_per_joule": 1.0 / r.joules_per_token, "sim_power_w": r.power_w,
                 "sim_junction_c": r.junction_c,
-                "sim_dram_bytes_per_token": s.get("dram_bytes"),
+                "sim_dram_bytes_per_token": s.decode.dram_bytes,
                 "sim_latency_p99": lat.get("p99"), "sim_latency_p9999": lat.get("p9999")}
 
     def _accuracy_metrics(self, p: PointInputs) -> dict[str, Any]:
