@@ -73,6 +73,7 @@ def calibrate_engine(device: DeviceSpec, *, formats: Sequence[str] = tuple(FORMA
     rates: dict[str, float] = {}
     mm_rates: dict[str, float] = {}
     overheads: list[float] = []
+    skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="janus1-engine-", dir=workdir) as tmp:
         steps: dict[tuple[str, str], float] = {}
         prompts: dict[tuple[str, str], float] = {}
@@ -95,16 +96,19 @@ def calibrate_engine(device: DeviceSpec, *, formats: Sequence[str] = tuple(FORMA
             rates[_PRECISION[fmt]] = 2.0 / sec_per_mac
             overheads.append(max(0.0, steps[(small.name, fmt)] - macs_per_token(small) * sec_per_mac))
             dp = prompts[(big.name, fmt)] - prompts[(small.name, fmt)]
-            if dp <= 0:
-                raise InputError(f"engine calibration: {fmt} prompts did not grow with the model "
-                                 "(is the machine busy?); measure again")
-            mm_rates[_PRECISION[fmt]] = 2.0 * prompt * dm / dp
+            if dp > 0:
+                mm_rates[_PRECISION[fmt]] = 2.0 * prompt * dm / dp
+            else:  # prefill keeps the micro-kernel peak for this precision; say so
+                skipped.append(fmt)
     m = device.measured
     kernel = (f"llama.cpp decode steps (median of {decode}) and one {prompt}-token prompt on two "
               f"synthetic calibration models ({small.name}: {macs_per_token(small) / 1e6:.0f}M "
               f"MACs/token, {big.name}: {macs_per_token(big) / 1e6:.0f}M) per format; rate = "
               "2 x MAC difference / time difference (matvec: decode, matmul: prompt), "
-              "overhead = the rest of a decode step (median over formats)")
+              "overhead = the rest of a decode step (median over formats)"
+              + (f"; no matmul rate for {', '.join(skipped)}: its prompts did not grow with "
+                 "the model (a busy machine), prefill uses the micro-kernel peak"
+                 if skipped else ""))
     return dataclasses.replace(
         device, matvec_ops_per_s=rates, matmul_ops_per_s=mm_rates, step_overhead_s=statistics.median(overheads),
         measured=dataclasses.replace(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 
@@ -124,7 +125,26 @@ def quantize(src: Path, dst: Path, fmt: str, *, threads: int) -> Path:
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = ftype
     params.nthread = threads
-    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
+    rc = _quiet(llama_cpp, lambda: llama_cpp.llama_model_quantize(
+        str(src).encode(), str(dst).encode(), params))
     if rc != 0:
         raise InputError(f"{dst}: llama.cpp's quantizer failed (code {rc})")
     return dst
+
+
+def _quiet(llama_cpp: Any, call: Any) -> Any:
+    """Run ``call`` with llama.cpp's log (one line per tensor while quantizing) silenced,
+    then restore llama-cpp-python's own logger."""
+    import ctypes
+
+    sink = llama_cpp.llama_log_callback(lambda level, text, user: None)
+    llama_cpp.llama_log_set(sink, ctypes.c_void_p(0))
+    try:
+        return call()
+    finally:
+        try:
+            from llama_cpp._logger import llama_log_callback as restore
+
+            llama_cpp.llama_log_set(restore, ctypes.c_void_p(0))
+        except ImportError:  # pragma: no cover - an older binding
+            pass
