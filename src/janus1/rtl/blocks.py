@@ -1,0 +1,93 @@
+"""The registry of RTL blocks.
+
+A block is a name, a frozen parameters dataclass (validated in ``__post_init__``, every
+error a one-line :class:`~janus1.errors.ConfigError` naming the parameter), a builder
+returning its Amaranth elaboratable, its Python golden model and its co-simulation
+driver. Adding a block (issue 18: ``attention``, ``matvec``, ``argmax``) is one entry in
+:data:`BLOCKS` and one module; the flow (:mod:`.flow`), ``janus1 rtl`` and the study's
+``hardware`` section take it from here.
+
+Nothing here imports Amaranth: the builders import their HDL modules when called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import apply_overrides, from_dict, to_dict
+from ..errors import ConfigError
+from .prefetcher import PrefetcherParams, StreamModel
+
+__all__ = ["Block", "BLOCKS", "get_block", "block_names", "block_params"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """One synthesizable block of the flow."""
+
+    name: str
+    summary: str                                   # one line for --help and docs
+    params_cls: type                               # frozen dataclass of its parameters
+    defaults: Callable[[], Any]                    # its default parameters
+    build: Callable[[Any], Any]                    # params -> Amaranth elaboratable
+    golden: Callable[[Any], Any]                   # params -> golden model
+    cosim: Callable[[Any, int, int], Any]          # (params, seed, accesses) -> CosimResult
+
+
+def _build_prefetcher(p: PrefetcherParams) -> Any:
+    from ._prefetcher_hdl import StreamPrefetcher
+
+    return StreamPrefetcher(p)
+
+
+def _cosim_prefetcher(p: PrefetcherParams, seed: int, n: int) -> Any:
+    from .cosim import cosim_prefetcher, random_stimulus
+
+    return cosim_prefetcher(p, random_stimulus(p, seed=seed, n=n))
+
+
+BLOCKS: dict[str, Block] = {
+    "prefetcher": Block(
+        name="prefetcher",
+        summary="Janus-Prefetch-1 stream prefetcher (trackers, look-ahead, degree, window)",
+        params_cls=PrefetcherParams,
+        defaults=PrefetcherParams.from_sim,   # the simulator's default stream config
+        build=_build_prefetcher,
+        golden=StreamModel,
+        cosim=_cosim_prefetcher,
+    ),
+}
+
+
+def block_names() -> list[str]:
+    """The registered block names."""
+    return list(BLOCKS)
+
+
+def get_block(name: str) -> Block:
+    """A block by name.
+
+    Raises:
+        ConfigError: unknown block.
+    """
+    key = str(name).strip().lower()
+    if key not in BLOCKS:
+        raise ConfigError(f"unknown block {name!r} (known: {', '.join(BLOCKS)})")
+    return BLOCKS[key]
+
+
+def block_params(name: str, overrides: Sequence[str] = ()) -> Any:
+    """A block's parameters: its defaults with ``key=value`` overrides applied.
+
+    Raises:
+        ConfigError: unknown block, unknown key or a value out of range (one line naming
+        the parameter).
+    """
+    blk = get_block(name)
+    base = to_dict(blk.defaults())
+    if not overrides:
+        return blk.defaults()
+    data = apply_overrides(base, list(overrides))
+    return from_dict(blk.params_cls, data, source=blk.name)
