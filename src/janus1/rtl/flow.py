@@ -305,7 +305,9 @@ def _cache_write(key: str, data: dict[str, Any]) -> None:
 
 
 def _params_tuple(params: Any) -> tuple[tuple[str, Any], ...]:
-    return tuple((f.name, getattr(params, f.name)) for f in fields(params))
+    from ..config import to_dict
+
+    return tuple((f.name, to_dict(getattr(params, f.name))) for f in fields(params))
 
 
 # ---------------------------------------------------------------- synthesis
