@@ -15,6 +15,7 @@ from typing import Any
 
 from ...report import write_csv, write_json
 from .. import Claim, Section, SectionOutput, StudyContext
+from ._hardware_decoder import decoder_not_run
 
 __all__ = ["SECTION", "LOOKAHEADS", "TRACKERS", "ADDRESS_BITS", "CLAIM_GATES"]
 
@@ -31,7 +32,8 @@ def _not_run(missing: list[str]) -> SectionOutput:
         markdown=f"{msg} (missing: {', '.join(missing)}).",
         claims=[Claim(seed="001", claim="Janus-Prefetch-1 hardware cost", claimed="<2K gates",
                       measured=msg, verdict="untested",
-                      note="the RTL flow's optional tools are not installed")],
+                      note="the RTL flow's optional tools are not installed"),
+                *decoder_not_run(msg)],
         resolved={"ran": False, "missing": missing})
 
 
@@ -132,7 +134,11 @@ def run(ctx: StudyContext) -> SectionOutput:
                 "lookaheads": list(LOOKAHEADS), "trackers": list(TRACKERS),
                 "sweep_points_reported": len(done), "cosim_accesses": cs.accesses,
                 "cosim_mismatches": cs.mismatches}
-    return SectionOutput(markdown=md, claims=[claim], resolved=resolved)
+    from ._hardware_decoder import decoder_hardware  # issue 18: seed 004's decoder blocks
+
+    dmd, dclaims, dres = decoder_hardware(ctx)
+    return SectionOutput(markdown=md + "\n".join(dmd), claims=[claim, *dclaims],
+                         resolved={**resolved, **dres})
 
 
 def _per_tracker(rows: list[dict[str, Any]]) -> float | None:
@@ -240,5 +246,5 @@ def _markdown(base: Any, g0: Any, e0: Any, cs: Any, rows: list[dict[str, Any]],
     return "\n".join(md)
 
 
-SECTION = Section(name="hardware", title="Janus-Prefetch-1 in gates (seed 001)", order=45,
-                  run=run, budget_s=30.0)
+SECTION = Section(name="hardware", title="Janus-Prefetch-1 in gates (seed 001); the "
+                  "decoder's blocks in RTL (seed 004)", order=45, run=run, budget_s=60.0)
