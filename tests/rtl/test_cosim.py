@@ -26,8 +26,16 @@ def _amaranth() -> None:
 def _coverage(p: PrefetcherParams, stim: Stimulus) -> dict[str, int]:
     """What the stimulus exercises in the golden model (so an exact match means much)."""
     m = StreamModel(p)
-    allocs = down = dropped = multi = 0
+    allocs = down = dropped = multi = several = 0
     for x, h in zip(stim.lines.tolist(), stim.hits.tolist()):
+        near = 0                       # trackers that would match (priority decides)
+        for k in range(p.trackers):
+            d = x - m.last[k]
+            if m.valid[k] and m.dir[k] == 0:
+                near += d != 0 and -p.window <= d <= p.window
+            elif m.valid[k]:
+                near += 0 < d * m.dir[k] <= p.window + p.lookahead
+        several += near > 1
         before = list(m.stamp)
         valid_before = sum(m.valid)
         out = m.access(x, h)
@@ -37,7 +45,8 @@ def _coverage(p: PrefetcherParams, stim: Stimulus) -> dict[str, int]:
                 multi += 1             # an LRU eviction
         down += any(b < a for a, b in zip(out, out[1:])) or (len(out) == 1 and out[0] < x)
         dropped += len(out) - len(m.issued(out))
-    return {"allocations": allocs, "evictions": multi, "down": down, "dropped": dropped}
+    return {"allocations": allocs, "evictions": multi, "down": down, "dropped": dropped,
+            "several_match": several}
 
 
 def test_decode_trace_is_bit_exact() -> None:
@@ -65,7 +74,7 @@ def test_random_traces_are_bit_exact(p: PrefetcherParams, seed: int) -> None:
     cov = _coverage(p, stim)
     assert cov["allocations"] > p.trackers and cov["down"] > 10
     if p.trackers > 1:
-        assert cov["evictions"] > 10
+        assert cov["evictions"] > 10 and cov["several_match"] > 10
     r = cosim_prefetcher(p, stim)
     assert r.exact, r.first_mismatch
     assert r.prefetches > 500
@@ -89,3 +98,22 @@ def test_a_line_wider_than_the_address_is_refused() -> None:
     p = PrefetcherParams(address_bits=20)
     with pytest.raises(InputError, match="14-bit line address"):
         stimulus_from_lines([1 << 14], p, source="wide")
+
+
+def test_a_broken_rtl_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the harness must see a wrong tracker choice: pick the highest match (and the last
+    # invalid tracker) instead of the lowest
+    from amaranth.hdl import Signal
+
+    import janus1.rtl._prefetcher_hdl as hdl
+
+    def highest(m: object, vec: Signal, width: int, name: str) -> Signal:
+        oh = Signal(width, name=name)
+        for k in range(width):
+            m.d.comb += oh[k].eq(vec[k] & ~(vec >> (k + 1)).any())  # type: ignore[attr-defined]
+        return oh
+
+    monkeypatch.setattr(hdl, "_onehot_lowest", highest)
+    p = PrefetcherParams()
+    r = cosim_prefetcher(p, random_stimulus(p, seed=1, n=1500))
+    assert r.mismatches > 10 and r.first_mismatch.startswith("access ")

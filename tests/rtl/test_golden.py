@@ -103,3 +103,13 @@ def test_an_address_width_too_narrow_for_the_stream_reach() -> None:
 def test_unknown_block() -> None:
     with pytest.raises(ConfigError, match="unknown block 'attention'"):
         block_params("attention")
+
+
+def test_trace_lines_follow_the_simulator_rule() -> None:
+    from janus1.trace import TraceChunk
+
+    # 64-byte lines: [0,8) -> 0; [60,68) -> 0,1; [64,194) -> 1,2,3; [200,201) -> 3.
+    # Touched in order 0 0 1 1 2 3 3; repeats of the line just accessed are dropped.
+    c = TraceChunk(addr=np.array([0, 60, 64, 200]), size=np.array([8, 8, 130, 1]))
+    assert trace_lines([c], 64).tolist() == [0, 1, 2, 3]
+    assert trace_lines([TraceChunk(addr=np.array([0, 8, 64, 0]))], 64).tolist() == [0, 1, 0]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..trace import TraceChunk
 from .prefetcher import PrefetcherParams, StreamModel
 
 __all__ = ["Stimulus", "CosimResult", "trace_lines", "closed_loop_hits", "random_stimulus",
@@ -60,16 +61,15 @@ class CosimResult:
         return self.mismatches == 0
 
 
-def trace_lines(chunks: Iterable[object], line_bytes: int = 64) -> np.ndarray:
+def trace_lines(chunks: Iterable[TraceChunk], line_bytes: int = 64) -> np.ndarray:
     """The first-level line stream a trace shows the prefetcher: every line each access
     touches, with repeats of the line just accessed removed (the simulator's rule)."""
     shift = line_bytes.bit_length() - 1
     parts = []
     for c in chunks:
-        addr = np.asarray(c.addr, dtype=np.int64)  # type: ignore[attr-defined]
-        size = getattr(c, "size", None)
-        nbytes = (np.asarray(size, np.int64) if size is not None
-                  else np.full(len(addr), int(getattr(c, "access_bytes", 8)), np.int64))
+        addr = np.asarray(c.addr, dtype=np.int64)
+        nbytes = (np.asarray(c.size, np.int64) if c.size is not None
+                  else np.full(len(addr), c.access_bytes, np.int64))
         first = addr >> shift
         last = (addr + np.maximum(nbytes, 1) - 1) >> shift
         span = (last - first + 1).astype(np.int64)
@@ -111,7 +111,8 @@ def closed_loop_hits(lines: np.ndarray, p: PrefetcherParams, *, sets: int = 64,
 
 def random_stimulus(p: PrefetcherParams, *, seed: int, n: int) -> Stimulus:
     """Seeded accesses: a few interleaved streams (up and down, unit and skipping
-    strides), jumps, noise, lines near both ends of the address space, random hits."""
+    strides), jumps, streams next to each other (several trackers match at once), noise,
+    lines near both ends of the address space, random hits."""
     rng = random.Random(seed)
     top = (1 << p.line_bits) - 1
     streams = [rng.randrange(0, top) for _ in range(rng.randint(1, 2 * p.trackers + 1))]
@@ -128,8 +129,11 @@ def random_stimulus(p: PrefetcherParams, *, seed: int, n: int) -> Stimulus:
             streams[k] = rng.choice((rng.randrange(0, top), rng.randrange(0, 64),
                                      top - rng.randrange(0, 64)))
             steps[k] = rng.choice((1, -1, 2, -2))
-        elif r < 0.90:                                     # a small step either way
+        elif r < 0.85:                                     # a small step either way
             streams[k] += rng.randint(-p.window - 2, p.window + 2)
+        elif r < 0.90:                                     # next to another stream, so
+            other = streams[rng.randrange(len(streams))]   # several trackers match
+            streams[k] = other + rng.randint(-p.window - p.lookahead, p.window + p.lookahead)
         else:                                              # noise
             streams[k] = rng.randrange(0, top)
         streams[k] = min(max(streams[k], 0), top)

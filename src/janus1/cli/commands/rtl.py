@@ -10,9 +10,14 @@ from typing import Any
 
 import click
 
-from .._common import echo_json, json_option, set_option
+from .._common import echo_json, json_option
 
 __all__ = ["command"]
+
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="A block parameter, e.g. --set trackers=4 --set lookahead=32 (docs/rtl.md lists "
+         "them). Repeatable.")
 
 
 @click.group("rtl")
@@ -82,13 +87,17 @@ def synth(block: str, overrides: tuple[str, ...], target: str, no_cache: bool,
               help="Verilog file to write.")
 def verilog(block: str, overrides: tuple[str, ...], output: str) -> None:
     """Write BLOCK as Verilog (Yosys write_verilog of the generated RTL)."""
+    from ...errors import InputError
     from ...report import atomic_write_text
     from ...rtl import export_verilog
 
     p = _params(block, overrides)
     text = export_verilog(block, p)
     header = f"// janus1 rtl {block}: {p.label()}\n"
-    atomic_write_text(output, header + text)
+    try:
+        atomic_write_text(output, header + text)
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
     click.echo(f"wrote {output} ({len(text.splitlines())} lines)", err=True)
 
 
