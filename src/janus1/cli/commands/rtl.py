@@ -16,8 +16,9 @@ __all__ = ["command"]
 
 set_option = click.option(
     "--set", "overrides", multiple=True, metavar="KEY=VALUE",
-    help="A block parameter, e.g. --set trackers=4 --set lookahead=32 (docs/rtl.md lists "
-         "them). Repeatable.")
+    help="A block parameter, e.g. --set trackers=4 --set lookahead=32, or for the decoder's "
+         "blocks --set datapath.mac.lanes=8 --set fixed.exp_interpolate=false (docs/rtl.md "
+         "lists them). Repeatable.")
 
 
 @click.group("rtl")
@@ -40,7 +41,7 @@ def _versions(tv: tuple[tuple[str, str], ...]) -> str:
 
 @command.command("synth")
 @click.argument("block")
-@set_option("trackers=4")
+@set_option
 @click.option("--target", default="ecp5", show_default=True,
               type=click.Choice(["ecp5", "gates"]),
               help="ecp5: synth_ecp5 + nextpnr-ecp5 place and route (LUTs, FFs, Fmax); "
@@ -82,7 +83,7 @@ def synth(block: str, overrides: tuple[str, ...], target: str, no_cache: bool,
 
 @command.command("verilog")
 @click.argument("block")
-@set_option("trackers=4")
+@set_option
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="Verilog file to write.")
 def verilog(block: str, overrides: tuple[str, ...], output: str) -> None:
@@ -103,7 +104,7 @@ def verilog(block: str, overrides: tuple[str, ...], output: str) -> None:
 
 @command.command("cosim")
 @click.argument("block")
-@set_option("trackers=4")
+@set_option
 @click.option("--accesses", default=2000, show_default=True, type=int,
               help="Random accesses (prefetcher) or start-to-done cases (attention, "
                    "matvec, argmax) driven through both sides.")
