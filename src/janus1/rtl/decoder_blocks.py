@@ -36,7 +36,7 @@ from ..errors import ConfigError
 from ..hw.blocks import argmax_cycles, attention_cycles, kv_row_beats, matvec_cycles
 from ..hw.datapath import DatapathSpec, load_datapath
 from ..numerics.mac import acc_bits_needed, max_act_bits
-from ..numerics.primitives import F_BITS, F_FRAC
+from ..numerics.primitives import F_FRAC
 
 __all__ = ["AttentionParams", "MatvecParams", "ArgmaxParams", "RomMatrix", "WeightRom",
            "golden_attention", "golden_matvec", "golden_argmax", "model_rom", "classifier_rom",
@@ -423,5 +423,3 @@ def golden_argmax(fx: FixedConfig, w_m: np.ndarray, w_e: np.ndarray, x_m: np.nda
     i = int(scan_argmax(logits))
     return i, int(logits[i])
 
-
-assert F_BITS == 32  # the RTL's F registers are 32 bits (SFixed 12.20)

@@ -143,7 +143,8 @@ def decoder_hardware(ctx: StudyContext) -> tuple[list[str], list[Claim], dict[st
                                                     if fmax >= CLAIM_MHZ else
                                                     f"it misses 200 MHz there by "
                                                     f"{CLAIM_MHZ / fmax:.1f}x")
-                + f"; tools: {tools}")
+                + f"; configuration: the seed004-small datapath, the default FixedConfig "
+                f"(attention: {params['attention'].label()}); tools: {tools}")
         claims.append(Claim(seed="004", claim="small config at >= 200 MHz on a modern FPGA",
                             claimed=">= 200 MHz", measured=measured, verdict=verdict,
                             note=note))
@@ -175,7 +176,9 @@ def decoder_hardware(ctx: StudyContext) -> tuple[list[str], list[Claim], dict[st
             note=("every path ends in a register of a per-row pipeline stage (the window is "
                   "streamed one K/V beat per cycle, the vocabulary one logit per row, no "
                   "softmax over it); rule: holds if growing the window 32x (SeqLen 16 -> "
-                  "512) keeps Fmax within 20% (placement noise), refuted otherwise")))
+                  "512) keeps Fmax within 20% (placement noise), refuted otherwise; "
+                  f"configurations: {params['attention'].label()} and {big.label()}; "
+                  f"{ECP5.label()}; tools: {tools}")))
     else:
         claims.append(Claim(seed="004", claim="M5: the worst path no longer spans full-window "
                             "attention or full-vocab softmax",
