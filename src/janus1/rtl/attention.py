@@ -42,7 +42,7 @@ A ``start`` while busy is ignored.
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -255,9 +255,10 @@ class AttentionKernel(wiring.Component):
         num_w = AW + F_FRAC + 2
         num = Signal(signed(num_w))
         m.d.comb += num.eq((sel << F_FRAC) + (d_reg >> 1))
-        ops = st.regs({"v": draining, "last": cur_j == hs - 1, "j": cur_j, "num": num,
-                       "d": d_reg[:DW]}, 1)
-        dq = self._divider(m, st, ops, DW, num_w, DL)
+        ops = st.regs({"v": draining, "last": cur_j == hs - 1, "j": cur_j, "num": num}, 1)
+        # d is stable from the last update until done (a start while busy is ignored), so
+        # the divider's stages read the register itself rather than a copy per stage
+        dq = self._divider(m, st, ops, d_reg[:DW], DW, num_w, DL)
         outr = st.regs(dq, 1)
         m.d.comb += [self.out_valid.eq(outr["v"]), self.out_index.eq(outr["j"]),
                      self.out_data.eq(outr["q"]), self.done.eq(outr["v"] & outr["last"])]
@@ -271,28 +272,29 @@ class AttentionKernel(wiring.Component):
         return m
 
     @staticmethod
-    def _divider(m: Module, st: Stager, ops: dict, DW: int, num_w: int, DL: int) -> dict:
+    def _divider(m: Module, st: Stager, ops: dict, d: Value, DW: int, num_w: int,
+                 DL: int) -> dict:
         """``saturate(floor(num / d), 32)`` for ``d >= 1`` in :data:`DIVIDER_STEPS` steps
         with ``DL`` registers spread over them (restoring, radix 2)."""
         plan = reg_plan(DL, DIVIDER_STEPS)
         side = {k: ops[k] for k in ("v", "last", "j")}
-        num, d = ops["num"], ops["d"]
+        num = ops["num"]
         # step: sign; floor(n / d) = -floor((-n + d - 1) / d) for n < 0
         neg = num < 0
         U = Mux(neg, -num + d - 1, num)[:num_w]
-        x = st.regs({**side, "neg": neg, "U": U, "d": d}, plan[0])
+        x = st.regs({**side, "neg": neg, "U": U}, plan[0])
         # step: overflow when the quotient reaches 2**31 (it saturates)
-        ovf = x["U"] >= (x["d"] << 31)
+        ovf = x["U"] >= (d << 31)
         rem = Mux(ovf, 0, x["U"])[:DW + 31]
-        x = st.regs({**side_of(x), "neg": x["neg"], "ovf": ovf, "rem": rem, "d": x["d"],
+        x = st.regs({**side_of(x), "neg": x["neg"], "ovf": ovf, "rem": rem,
                      "q": Const(0, 1)}, plan[1])
         for i, k in enumerate(range(30, -1, -1)):
-            dk = x["d"] << k
+            dk = d << k
             ge = x["rem"] >= dk
             rem = Mux(ge, x["rem"] - dk, x["rem"])[:DW + k]
             q = Cat(ge, x["q"]) if i else ge
             x = st.regs({**side_of(x), "neg": x["neg"], "ovf": x["ovf"], "rem": rem,
-                         "d": x["d"], "q": q}, plan[2 + i])
+                         "q": q}, plan[2 + i])
         qv = x["q"][:31]
         pos_q = Mux(x["ovf"], (1 << 31) - 1, qv)
         neg_q = -Mux(x["ovf"], Const(1 << 31, unsigned(32)), qv)

@@ -36,6 +36,7 @@ class Block:
     build: Callable[[Any], Any]                    # params -> Amaranth elaboratable
     golden: Callable[[Any], Any]                   # params -> golden model
     cosim: Callable[[Any, int, int], Any]          # (params, seed, accesses) -> CosimResult
+    tool_timeout_s: float = 300.0                  # each tool call (issue 18: bigger blocks)
 
 
 def _build_prefetcher(p: PrefetcherParams) -> Any:
@@ -112,6 +113,7 @@ BLOCKS: dict[str, Block] = {
         build=_build_attention,
         golden=lambda p: golden_attention,
         cosim=_cosim_attention,
+        tool_timeout_s=900.0,    # P&R of ~10K cells: minutes on a loaded 2-core machine
     ),
     "matvec": Block(
         name="matvec",
@@ -121,6 +123,7 @@ BLOCKS: dict[str, Block] = {
         build=_build_matvec,
         golden=lambda p: golden_matvec,
         cosim=_cosim_matvec,
+        tool_timeout_s=900.0,    # P&R of ~10K cells: minutes on a loaded 2-core machine
     ),
     "argmax": Block(
         name="argmax",
@@ -130,6 +133,7 @@ BLOCKS: dict[str, Block] = {
         build=_build_argmax,
         golden=lambda p: golden_argmax,
         cosim=_cosim_argmax,
+        tool_timeout_s=900.0,    # P&R of ~10K cells: minutes on a loaded 2-core machine
     ),
 }
 
