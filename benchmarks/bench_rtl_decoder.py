@@ -1,6 +1,7 @@
 """Co-simulation at scale of the decoder's blocks (issue 18), and their uncached ECP5 flow.
 
 Run: python benchmarks/bench_rtl_decoder.py [--cases N] [--jobs J] [--blocks ...] [--synth]
+     [--minutes M]
 - Co-simulation: >= 10^4 start-to-done cases per block by default (``--cases``), each
   bit-exact against its golden model (``attend_head``, ``_matvec_f``, ``scan_argmax``) and
   cycle-exact against janus1.hw's contract; seeded random cases (in ``J`` processes, each
@@ -78,19 +79,32 @@ def main() -> None:
     ap.add_argument("--blocks", nargs="+", default=["attention", "matvec", "argmax"])
     ap.add_argument("--no-captured", action="store_true")
     ap.add_argument("--synth", action="store_true")
+    ap.add_argument("--minutes", type=float, default=1e9,
+                    help="per block: stop starting new chunks after this many minutes "
+                         "(the counts printed then say so)")
     args = ap.parse_args()
     bad = 0
-    chunk = 250
+    chunk = 50
     with ProcessPoolExecutor(max_workers=args.jobs) as ex:
         for block in args.blocks:
             t0 = time.perf_counter()
             sizes = [min(chunk, args.cases - i) for i in range(0, args.cases, chunk)]
-            if block == "attention":
-                res = list(ex.map(_attention_chunk, [(n, 1000 + i) for i, n in
-                                                     enumerate(sizes)]))
-            else:
-                res = list(ex.map(_engine_chunk, [(block, n, 2000 + i) for i, n in
-                                                  enumerate(sizes)]))
+            jobs = ([(_attention_chunk, (n, 1000 + i)) for i, n in enumerate(sizes)]
+                    if block == "attention" else
+                    [(_engine_chunk, (block, n, 2000 + i)) for i, n in enumerate(sizes)])
+            res: list[tuple[int, int, int, int, float, str]] = []
+            pending = []
+            stopped = False
+            while jobs or pending:
+                while jobs and len(pending) < args.jobs and not stopped:
+                    f, a = jobs.pop(0)
+                    pending.append(ex.submit(f, a))
+                if not pending:
+                    break
+                res.append(pending.pop(0).result())
+                if time.perf_counter() - t0 > 60 * args.minutes and not stopped:
+                    stopped = True               # the time budget: finish what is running
+                    jobs.clear()
             wall = time.perf_counter() - t0
             cases = sum(r[0] for r in res)
             mism = sum(r[1] for r in res)
@@ -99,10 +113,15 @@ def main() -> None:
             sim_s = sum(r[4] for r in res)
             first = next((r[5] for r in res if r[5]), "")
             bad += mism + cmis
-            print(f"{block}: {cases:,} random cases, {mism} output mismatches, {cmis} cycle "
-                  f"mismatches; {cyc:,} cycles simulated in {sim_s:.0f} s of simulator time "
-                  f"({cyc / max(sim_s, 1e-9):,.0f} cycles/s per process), {wall:.0f} s wall "
-                  f"with {args.jobs} processes" + (f"; first: {first}" if first else ""))
+            print(f"{block}: {cases:,} random cases"
+                  + (f" (STOPPED by --minutes {args.minutes:g}: {args.cases:,} asked)"
+                     if cases < args.cases else "")
+                  + f", {mism} output mismatches, {cmis} cycle mismatches; {cyc:,} cycles "
+                  f"simulated in {sim_s:.0f} s of simulator time "
+                  f"({cyc / max(sim_s, 1e-9):,.0f} cycles/s per process, "
+                  f"{sim_s / max(cases, 1):.3f} s per case), {wall:.0f} s wall with "
+                  f"{args.jobs} processes" + (f"; first: {first}" if first else ""),
+                  flush=True)
     if not args.no_captured:
         for block, r in _captured():
             if block not in args.blocks:
