@@ -191,7 +191,11 @@ def decoder_hardware(ctx: StudyContext) -> tuple[list[str], list[Claim], dict[st
     if fmax is not None:
         md += ["", "Tokens/s at the blocks' measured clock (the slowest block's Fmax: one "
                "clock for the datapath) over the schedule model's mean cycles per token "
-               "(`janus1.hw.decode_schedule`, greedy argmax):", "",
+               "(`janus1.hw.decode_schedule`, greedy argmax); for stories260K the clock is "
+               "the lower of that and the attention kernel synthesized at its head size 8 "
+               "and SeqLen 512 (its engine's larger ROM is not synthesized: the engine's "
+               "worst path is the write-back shift, which the ROM's depth does not "
+               "lengthen):", "",
                "| model | datapath | cycles/token (mean) | clock (MHz) | tokens/s | tokens/s "
                "at the preset's clock |", "|---|---|---|---|---|---|"]
         for label, spec, dpn in (("seed004-small", sanity_spec(), "seed004-small"),
