@@ -24,7 +24,8 @@ the cycles of :func:`janus1.hw.blocks.attention_cycles`. ``start`` is seen at cy
   on a rotating accumulator register (and ``d = mul_q20(d, sc) + w`` on the first beat),
   ``attention.update_latency`` cycles (the last one the accumulator register);
 - the tail: from the cycle the last update is visible, one element per cycle into the
-  divider's operand register (``acc * 2**20 + d // 2`` and ``d``), the
+  divider's operand register (``acc * 2**20 + d // 2``; ``d`` stays in its register,
+  unchanged until done), the
   ``lut.divider_latency`` registers spread over the radix-2 divider's 34 steps (sign,
   overflow, 31 quotient bits, sign and saturation), then the output register:
   ``out_valid``/``out_index``/``out_data``; ``done`` rises with the last element.
