@@ -6,7 +6,7 @@ Run: python benchmarks/bench_rtl_decoder.py [--cases N] [--jobs J] [--blocks ...
   bit-exact against its golden model (``attend_head``, ``_matvec_f``, ``scan_argmax``) and
   cycle-exact against janus1.hw's contract; seeded random cases (in ``J`` processes, each
   with its own seed range) plus every vector of three stories260K decode steps
-  (positions 0, 5, 31: 120 attention heads, 108 matvecs, 3 classifier scans). Prints
+  (positions 0, 5, 31: 120 attention heads, 105 matvecs, 3 classifier scans). Prints
   counts, mismatches and simulated cycles per second.
 - ``--synth``: ``janus1 rtl synth attention --target ecp5 --no-cache`` as a whole process
   (the issue's bound: under 10 minutes on 2 cores), then matvec and argmax.
