@@ -47,6 +47,7 @@ def _stage(cell: str) -> str:
     for key, what in (("exp_", "the exp2 unit"), ("acc_", "the V update (accumulators)"),
                       ("d_reg", "the denominator update"), ("att_", "a pipeline register"),
                       ("m_reg", "the running max"), ("partial", "the score's partial sum"),
+                      ("out_data", "the engine's write-back register"),
                       ("mv_", "the MAC pipeline"), ("am_", "the argmax register"),
                       ("best", "the running argmax"), ("q_", "the query register"),
                       ("mem", "a RAM port"), ("j_reg", "the divider's element counter")):
