@@ -101,8 +101,8 @@ def test_an_address_width_too_narrow_for_the_stream_reach() -> None:
 
 
 def test_unknown_block() -> None:
-    with pytest.raises(ConfigError, match="unknown block 'attention'"):
-        block_params("attention")
+    with pytest.raises(ConfigError, match="unknown block 'softmax'"):
+        block_params("softmax")          # (attention is a block since issue 18)
 
 
 def test_trace_lines_follow_the_simulator_rule() -> None:

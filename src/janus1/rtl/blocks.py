@@ -18,6 +18,8 @@ from typing import Any
 
 from ..config import apply_overrides, from_dict, to_dict
 from ..errors import ConfigError
+from .decoder_blocks import (AttentionParams, ArgmaxParams, MatvecParams, golden_argmax,
+                             golden_attention, golden_matvec)
 from .prefetcher import PrefetcherParams, StreamModel
 
 __all__ = ["Block", "BLOCKS", "get_block", "block_names", "block_params"]
@@ -34,6 +36,7 @@ class Block:
     build: Callable[[Any], Any]                    # params -> Amaranth elaboratable
     golden: Callable[[Any], Any]                   # params -> golden model
     cosim: Callable[[Any, int, int], Any]          # (params, seed, accesses) -> CosimResult
+    tool_timeout_s: float = 300.0                  # each tool call (issue 18: bigger blocks)
 
 
 def _build_prefetcher(p: PrefetcherParams) -> Any:
@@ -48,6 +51,49 @@ def _cosim_prefetcher(p: PrefetcherParams, seed: int, n: int) -> Any:
     return cosim_prefetcher(p, random_stimulus(p, seed=seed, n=n))
 
 
+def _build_attention(p: AttentionParams) -> Any:
+    from .attention import AttentionKernel
+
+    return AttentionKernel(p)
+
+
+def _build_matvec(p: MatvecParams) -> Any:
+    from .matvec import MatvecEngine
+
+    return MatvecEngine(p.fixed, p.datapath, p.rom(), p.act_bits)
+
+
+def _build_argmax(p: ArgmaxParams) -> Any:
+    from .argmax import ArgmaxScan
+
+    return ArgmaxScan(p.fixed, p.datapath, p.rom(), p.act_bits)
+
+
+def _cosim_attention(p: AttentionParams, seed: int, n: int) -> Any:
+    from .decoder_cosim import cosim_attention, random_attention_cases
+
+    return cosim_attention(p, random_attention_cases(p, n, seed),
+                           source=f"{n} random cases (seed {seed})")
+
+
+def _cosim_matvec(p: MatvecParams, seed: int, n: int) -> Any:
+    from .decoder_cosim import cosim_matvec, random_matvec_cases
+
+    rom = p.rom()
+    return cosim_matvec(p.fixed, p.datapath, rom, p.act_bits,
+                        random_matvec_cases(rom, p.act_bits, n, seed, p.fixed.acc_bits),
+                        source=f"{n} random activations over the {rom.source} (seed {seed})")
+
+
+def _cosim_argmax(p: ArgmaxParams, seed: int, n: int) -> Any:
+    from .decoder_cosim import cosim_argmax, random_matvec_cases
+
+    rom = p.rom()
+    return cosim_argmax(p.fixed, p.datapath, rom, p.act_bits,
+                        random_matvec_cases(rom, p.act_bits, n, seed, p.fixed.acc_bits),
+                        source=f"{n} random activations over the {rom.source} (seed {seed})")
+
+
 BLOCKS: dict[str, Block] = {
     "prefetcher": Block(
         name="prefetcher",
@@ -57,6 +103,37 @@ BLOCKS: dict[str, Block] = {
         build=_build_prefetcher,
         golden=StreamModel,
         cosim=_cosim_prefetcher,
+    ),
+    # issue 18: the decoder's blocks (janus1.rtl.decoder_blocks)
+    "attention": Block(
+        name="attention",
+        summary="seed 004 M1: streaming attention kernel (online softmax, exp2 LUT, divider)",
+        params_cls=AttentionParams,
+        defaults=AttentionParams,        # seed004-small datapath, default FixedConfig
+        build=_build_attention,
+        golden=lambda p: golden_attention,
+        cosim=_cosim_attention,
+        tool_timeout_s=900.0,    # P&R of ~10K cells: minutes on a loaded 2-core machine
+    ),
+    "matvec": Block(
+        name="matvec",
+        summary="seed 004 M2: shared INT8 x INT16 MAC engine with the boot image's weight ROM",
+        params_cls=MatvecParams,
+        defaults=MatvecParams,
+        build=_build_matvec,
+        golden=lambda p: golden_matvec,
+        cosim=_cosim_matvec,
+        tool_timeout_s=900.0,    # P&R of ~10K cells: minutes on a loaded 2-core machine
+    ),
+    "argmax": Block(
+        name="argmax",
+        summary="seed 004 M3: classifier as a streamed vocabulary scan with a running argmax",
+        params_cls=ArgmaxParams,
+        defaults=ArgmaxParams,
+        build=_build_argmax,
+        golden=lambda p: golden_argmax,
+        cosim=_cosim_argmax,
+        tool_timeout_s=900.0,    # P&R of ~10K cells: minutes on a loaded 2-core machine
     ),
 }
 

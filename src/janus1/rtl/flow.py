@@ -305,13 +305,15 @@ def _cache_write(key: str, data: dict[str, Any]) -> None:
 
 
 def _params_tuple(params: Any) -> tuple[tuple[str, Any], ...]:
-    return tuple((f.name, getattr(params, f.name)) for f in fields(params))
+    from ..config import to_dict
+
+    return tuple((f.name, to_dict(getattr(params, f.name))) for f in fields(params))
 
 
 # ---------------------------------------------------------------- synthesis
 
 def synthesize(block: str, params: Any, target: str = "ecp5", *, use_cache: bool = True,
-               timeout_s: float = TOOL_TIMEOUT_S) -> GateReport | Ecp5Report:
+               timeout_s: float | None = None) -> GateReport | Ecp5Report:
     """Synthesize (and for ``ecp5`` place and route) a block, or read its cached report.
 
     Raises:
@@ -323,7 +325,7 @@ def synthesize(block: str, params: Any, target: str = "ecp5", *, use_cache: bool
 
     if target not in TARGETS:
         raise ConfigError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
-    get_block(block)
+    timeout_s = timeout_s or get_block(block).tool_timeout_s  # the block's, per tool call
     il = rtlil_text(block, params)
     key = cache_key(il, target)
     hit = _cache_read(key) if use_cache else None

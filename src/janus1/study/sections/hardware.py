@@ -15,6 +15,7 @@ from typing import Any
 
 from ...report import write_csv, write_json
 from .. import Claim, Section, SectionOutput, StudyContext
+from ._hardware_decoder import decoder_not_run
 
 __all__ = ["SECTION", "LOOKAHEADS", "TRACKERS", "ADDRESS_BITS", "CLAIM_GATES"]
 
@@ -31,7 +32,8 @@ def _not_run(missing: list[str]) -> SectionOutput:
         markdown=f"{msg} (missing: {', '.join(missing)}).",
         claims=[Claim(seed="001", claim="Janus-Prefetch-1 hardware cost", claimed="<2K gates",
                       measured=msg, verdict="untested",
-                      note="the RTL flow's optional tools are not installed")],
+                      note="the RTL flow's optional tools are not installed"),
+                *decoder_not_run(msg)],
         resolved={"ran": False, "missing": missing})
 
 
@@ -132,7 +134,11 @@ def run(ctx: StudyContext) -> SectionOutput:
                 "lookaheads": list(LOOKAHEADS), "trackers": list(TRACKERS),
                 "sweep_points_reported": len(done), "cosim_accesses": cs.accesses,
                 "cosim_mismatches": cs.mismatches}
-    return SectionOutput(markdown=md, claims=[claim], resolved=resolved)
+    from ._hardware_decoder import decoder_hardware  # issue 18: seed 004's decoder blocks
+
+    dmd, dclaims, dres = decoder_hardware(ctx)
+    return SectionOutput(markdown=md + "\n".join(dmd), claims=[claim, *dclaims],
+                         resolved={**resolved, **dres})
 
 
 def _per_tracker(rows: list[dict[str, Any]]) -> float | None:
@@ -147,12 +153,9 @@ def _per_tracker(rows: list[dict[str, Any]]) -> float | None:
 
 
 def _figure(ctx: StudyContext, rows: list[dict[str, Any]]) -> str:
-    import matplotlib
+    from ...report.plots import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a, b) = new_figure(10, 4, ncols=2)
     for t in TRACKERS:
         pts = sorted((r["lookahead"], r["gates"], r["lut4"]) for r in rows
                      if r["trackers"] == t)
@@ -162,16 +165,13 @@ def _figure(ctx: StudyContext, rows: list[dict[str, Any]]) -> str:
             b.plot([q[0] for q in lp], [q[2] for q in lp], marker="o", label=f"{t} trackers")
     a.axhline(CLAIM_GATES, ls=":", color="k", label="seed 001: 2K gates")
     a.set_xlabel("look-ahead (lines)")
-    a.set_ylabel("NAND2 equivalents")
+    a.set_ylabel("gates (NAND2 equivalents)")
     a.set_yscale("log")
     a.legend(fontsize=8)
     b.set_xlabel("look-ahead (lines)")
-    b.set_ylabel("ECP5 LUT4")
+    b.set_ylabel("logic (ECP5 LUT4)")
     b.legend(fontsize=8)
-    fig.tight_layout()
-    path = ctx.out_dir / "prefetcher_sweep.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, ctx.out_dir / "prefetcher_sweep.png")
     return ctx.rel(path)
 
 
@@ -240,5 +240,5 @@ def _markdown(base: Any, g0: Any, e0: Any, cs: Any, rows: list[dict[str, Any]],
     return "\n".join(md)
 
 
-SECTION = Section(name="hardware", title="Janus-Prefetch-1 in gates (seed 001)", order=45,
-                  run=run, budget_s=30.0)
+SECTION = Section(name="hardware", title="Janus-Prefetch-1 in gates (seed 001); the "
+                  "decoder's blocks in RTL (seed 004)", order=45, run=run, budget_s=60.0)
