@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from conftest import SHARED, shared_path
 from reference_traces import TRACES, write_traces
 
 
@@ -43,7 +43,10 @@ def test_regenerated_traces_are_byte_identical(traces: dict[str, tuple[Path, str
         assert sha == want[name], name
 
 
-@pytest.mark.parametrize("row", _rows() if shared_path("reference").exists() else [],
+_HAVE_RUNS = (SHARED / "reference" / "dramsim3_runs.csv").exists()
+
+
+@pytest.mark.parametrize("row", _rows() if _HAVE_RUNS else [],
                          ids=lambda r: f"{r['config']}-{r['trace']}")
 def test_matches_dramsim3(row: dict[str, str], traces: dict[str, tuple[Path, str]]) -> None:
     from janus1.cli.commands.dram import dram_report

@@ -71,7 +71,7 @@ def test_section_decoder_part(tmp_path: Path) -> None:
     from janus1.decoder.sanity import sanity_spec
     from janus1.hw import decode_schedule, load_datapath
     from janus1.rtl import block_params, cached_report
-    from janus1.study.sections._hardware_decoder import CLAIM_MHZ, decoder_hardware
+    from janus1.study.hardware_decoder import CLAIM_MHZ, decoder_hardware
 
     md, claims, res = decoder_hardware(StudyContext(out_dir=tmp_path))
     fmax = {b: cached_report(b, block_params(b), "ecp5").fmax_mhz

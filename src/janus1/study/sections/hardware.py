@@ -15,7 +15,7 @@ from typing import Any
 
 from ...report import write_csv, write_json
 from .. import Claim, Section, SectionOutput, StudyContext
-from ._hardware_decoder import decoder_not_run
+from ..hardware_decoder import decoder_not_run
 
 __all__ = ["SECTION", "LOOKAHEADS", "TRACKERS", "ADDRESS_BITS", "CLAIM_GATES"]
 
@@ -134,7 +134,7 @@ def run(ctx: StudyContext) -> SectionOutput:
                 "lookaheads": list(LOOKAHEADS), "trackers": list(TRACKERS),
                 "sweep_points_reported": len(done), "cosim_accesses": cs.accesses,
                 "cosim_mismatches": cs.mismatches}
-    from ._hardware_decoder import decoder_hardware  # issue 18: seed 004's decoder blocks
+    from ..hardware_decoder import decoder_hardware  # issue 18: seed 004's decoder blocks
 
     dmd, dclaims, dres = decoder_hardware(ctx)
     return SectionOutput(markdown=md + "\n".join(dmd), claims=[claim, *dclaims],

@@ -64,11 +64,15 @@ def run(ctx: StudyContext) -> SectionOutput:
     _, by_tech = query(store, "SELECT t2_tech, count(*) AS n, sum(CAST(feasible AS INT)) AS "
                               "feasible, max(tokens_per_joule) AS best_tokens_per_joule "
                               "FROM points GROUP BY 1 ORDER BY 1")
-    figs = sorted((store / "figures").glob("*.png"))
     fig_dir = ctx.out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)
-    for p in figs:
-        shutil.copyfile(p, fig_dir / p.name)
+    figs = sorted((store / "figures").glob("*.png"))
+    for p in figs:  # each figure with its vector PDF (report.plots.save_figure writes both)
+        for q in (p, p.with_suffix(".pdf")):
+            if q.exists():
+                shutil.copyfile(q, fig_dir / q.name)
+    # the report links the section's copies; the store inside the section keeps its points
+    shutil.rmtree(store / "figures", ignore_errors=True)
     write_json(ctx.out_dir / "summary.json", s.to_dict())
 
     md = [f"A grid of {s.points_total:,} points around janus-1 (`examples/sweeps/janus-1.toml`): "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import Claim, StudyContext
+from ._core import Claim, StudyContext
 
 __all__ = ["decoder_hardware", "decoder_not_run", "CLAIM_MHZ", "BLOCK_NAMES"]
 
@@ -33,7 +33,7 @@ def decoder_not_run(msg: str) -> list[Claim]:
 
 
 def _report(block: str, p: Any, full: bool) -> Any:
-    from ...rtl import cached_report, synthesize
+    from ..rtl import cached_report, synthesize
 
     r = cached_report(block, p, "ecp5")
     if r is None and full:
@@ -58,12 +58,12 @@ def _stage(cell: str) -> str:
 
 def decoder_hardware(ctx: StudyContext) -> tuple[list[str], list[Claim], dict[str, Any]]:
     """Markdown lines, claims and resolved values of the decoder's blocks."""
-    from ...decoder.sanity import sanity_spec
-    from ...hw import decode_schedule, load_datapath
-    from ...models import load_spec
-    from ...rtl import ECP5, block_params
-    from ...rtl.decoder_blocks import AttentionParams
-    from ...rtl.decoder_cosim import (cosim_argmax, cosim_attention, cosim_matvec,
+    from ..decoder.sanity import sanity_spec
+    from ..hw import decode_schedule, load_datapath
+    from ..models import load_spec
+    from ..rtl import ECP5, block_params
+    from ..rtl.decoder_blocks import AttentionParams
+    from ..rtl.decoder_cosim import (cosim_argmax, cosim_attention, cosim_matvec,
                                       random_attention_cases, random_matvec_cases)
 
     params = {b: block_params(b) for b in BLOCK_NAMES}
@@ -214,7 +214,7 @@ def decoder_hardware(ctx: StudyContext) -> tuple[list[str], list[Claim], dict[st
                       f"{d.tokens_per_s:,.0f} ({d.clock_hz / 1e6:.0f} MHz) |")
     md += ["", f"Tools: {tools}." if tools else ""]
     if rows:
-        from ...report import write_csv
+        from ..report import write_csv
 
         write_csv(ctx.out_dir / "decoder_blocks.csv", rows)
     resolved = {"decoder_blocks": {b: params[b].label() for b in BLOCK_NAMES},
