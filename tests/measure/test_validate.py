@@ -57,7 +57,7 @@ def test_validate_runs_llama_cpp_and_predicts(tmp_path: Path) -> None:
     assert [k for k in d if "mape" in k and "decode" in k] == ["decode_mape"]
 
 
-def test_mape_is_over_the_big_models_only() -> None:
+def test_mape_is_over_the_big_models_only(tmp_path: Path) -> None:
     def row(params: int, meas: float, pred: float) -> ValidationRow:
         return ValidationRow(model="m", params=params, format="F16", threads=1,
                              threads_label="one_thread", file_bytes=1,
@@ -70,6 +70,13 @@ def test_mape_is_over_the_big_models_only() -> None:
                            devices={"one_thread": _device()}, prompt=8, decode=4)
     assert res.decode_mape["one_thread"] == pytest.approx(0.15)
     assert res.small_models_decode_error["one_thread"] == pytest.approx(1.0)
+    # and the predicted-vs-measured figure passes the figure rules (units, log axes > 0)
+    from janus1.measure.figures import validation_figure
+    from janus1.report.plots import read_figure_meta
+
+    png = validation_figure(res, tmp_path / "v.png")
+    assert png.with_suffix(".pdf").exists()
+    assert all(a["xscale"] == "log" for a in read_figure_meta(png)["axes"])
 
 
 def test_validate_without_llama_cpp_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..workload.device import DeviceSpec
-from .synth import FORMATS, SynthShape, quantize, write_llama_gguf
+from .synth import FORMAT_PRECISION, FORMATS, SynthShape, quantize, write_llama_gguf
 
 __all__ = ["CALIBRATION", "calibrate_engine", "macs_per_token"]
 
@@ -38,8 +38,6 @@ CALIBRATION = (
     SynthShape(name="cal-b", dim=1024, n_layers=6, hidden_dim=2816, n_heads=16, n_kv_heads=16),
 )
 REPEATS = 3  # runs per calibration model and format (the fastest counts)
-# janus1 precision of each llama.cpp file format (see janus1.measure.validate)
-_PRECISION = {"F16": "fp16", "Q8_0": "int8", "Q4_0": "int4"}
 
 
 def macs_per_token(shape: SynthShape) -> int:
@@ -97,11 +95,11 @@ def calibrate_engine(device: DeviceSpec, *, formats: Sequence[str] = tuple(FORMA
                 raise InputError(f"engine calibration: {fmt} steps did not grow with the model "
                                  "(is the machine busy?); measure again")
             sec_per_mac = dt / dm
-            rates[_PRECISION[fmt]] = 2.0 / sec_per_mac
+            rates[FORMAT_PRECISION[fmt][0]] = 2.0 / sec_per_mac
             overheads.append(max(0.0, steps[(small.name, fmt)] - macs_per_token(small) * sec_per_mac))
             dp = prompts[(big.name, fmt)] - prompts[(small.name, fmt)]
             if dp > 0:
-                mm_rates[_PRECISION[fmt]] = 2.0 * prompt * dm / dp
+                mm_rates[FORMAT_PRECISION[fmt][0]] = 2.0 * prompt * dm / dp
             else:  # prefill keeps the micro-kernel peak for this precision; say so
                 skipped.append(fmt)
     m = device.measured

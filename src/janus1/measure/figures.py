@@ -16,9 +16,7 @@ def validation_figure(res: ValidationResult, path: Path) -> Path:
     identity and the +-15% band; hollow markers are the models under 100M parameters."""
     from ..report.plots import new_figure, save_figure
 
-    fig, axes = new_figure(10.0, 4.6)
-    fig.clf()
-    axs = fig.subplots(1, 2)
+    fig, axs = new_figure(10.0, 4.6, ncols=2)
     colours = {"one_thread": "tab:blue", "all_threads": "tab:orange"}
     for ax, what in zip(axs, ("decode", "prefill")):
         lo, hi = float("inf"), 0.0
@@ -41,7 +39,7 @@ def validation_figure(res: ValidationResult, path: Path) -> Path:
         ax.set_yscale("log")
         ax.set_xlabel(f"llama.cpp {what} (tokens/s)")
         ax.set_ylabel(f"janus1 predicted {what} (tokens/s)")
-        ax.set_title(f"{what}: identity and +-15% band")
+        ax.set_title(f"{what}: identity and ±15% band")
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=c, marker="o", ls="", label=lbl.replace("_", " "))

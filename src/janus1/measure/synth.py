@@ -15,11 +15,16 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["SynthShape", "SHAPES", "write_llama_gguf", "quantize", "FORMATS", "file_bytes_estimate"]
+__all__ = ["SynthShape", "SHAPES", "write_llama_gguf", "quantize", "FORMATS", "FORMAT_PRECISION",
+           "file_bytes_estimate"]
 
 VOCAB = 32000  # Llama-2's vocabulary size
 # llama.cpp's LLAMA_FTYPE values (llama.h: MOSTLY_Q4_0 = 2, MOSTLY_Q8_0 = 7)
 FORMATS = {"F16": None, "Q8_0": 7, "Q4_0": 2}
+# janus1's view of each file format (ggml's block layouts, ggml-common.h): (precision, group
+# size, zero-point bytes); F16 is plain fp16, Q8_0/Q4_0 hold one FP16 scale per 32 values
+FORMAT_PRECISION = {"F16": ("fp16", None, 0.0), "Q8_0": ("int8", 32, 0.0),
+                    "Q4_0": ("int4", 32, 0.0)}
 # bytes per weight of each file format (F16: 2; Q8_0: 34 B per 32; Q4_0: 18 B per 32)
 _BPW = {"F16": 2.0, "Q8_0": 34 / 32, "Q4_0": 18 / 32}
 

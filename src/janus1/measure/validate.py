@@ -32,15 +32,14 @@ from typing import Any
 
 from ..errors import InputError
 from ..workload.device import DeviceSpec
-from .synth import FORMATS, SHAPES, SynthShape, file_bytes_estimate, quantize, write_llama_gguf
+from .synth import (FORMAT_PRECISION, FORMATS, SHAPES, SynthShape, file_bytes_estimate,
+                    quantize, write_llama_gguf)
 
 __all__ = ["ValidationRow", "ValidationResult", "validate", "predict", "time_llama_cpp",
            "HEADLINE_MIN_PARAMS", "disk_needed_bytes", "LlamaTiming"]
 
 HEADLINE_MIN_PARAMS = 100_000_000   # the population for the decode MAPE
 RUN_TIMEOUT_S = 900
-# (janus1 precision, group size, zero-point bytes) of each llama.cpp file format
-_PRECISION = {"F16": ("fp16", None, 0.0), "Q8_0": ("int8", 32, 0.0), "Q4_0": ("int4", 32, 0.0)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,7 +203,7 @@ def predict(gguf_path: Path, fmt: str, device: DeviceSpec, *, prompt: int,
     from ..workload.analysis import analyze
 
     spec = load_spec(str(gguf_path))
-    prec, group, zero = _PRECISION[fmt]
+    prec, group, zero = FORMAT_PRECISION[fmt]
     dec = analyze(spec, context=prompt + decode // 2, precision=prec, kv_precision="fp16",
                   group_size=group, zero_bytes=zero, device=device)
     pre = analyze(spec, context=prompt, precision=prec, kv_precision="fp16",
