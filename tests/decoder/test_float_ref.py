@@ -89,3 +89,17 @@ def test_kv_cache_bytes_follow_the_formula() -> None:
     ck = load_checkpoint("stories260k")
     dec = FloatDecoder.from_checkpoint(ck, batch=2)
     assert dec.kv_cache_bytes == 2 * 5 * 4 * 8 * 512 * 4 * 2
+
+
+def test_decoder_copies_and_pickles() -> None:
+    # FloatDecoder picks GPT2FloatDecoder in __new__ for GPT-2 specs; copy and pickle
+    # re-create instances without arguments and must keep working
+    import copy
+    import pickle
+
+    from janus1.decoder import FloatDecoder, load_checkpoint
+
+    d = FloatDecoder.from_checkpoint(load_checkpoint("stories260k"))
+    for twin in (copy.deepcopy(d), pickle.loads(pickle.dumps(d))):
+        assert type(twin) is type(d)
+        assert (twin.step(1, 0) == d.step(1, 0)).all()

@@ -113,3 +113,10 @@ def test_validate_refuses_a_device_without_measured_table(tmp_path: Path) -> Non
     require("llama_cpp")
     r = CliRunner().invoke(cli, ["validate", "--device", "edge-box"])
     assert r.exit_code == 2 and "measured" in r.stderr
+
+
+def test_validate_list_json_is_one_document() -> None:
+    r = CliRunner().invoke(cli, ["validate", "--list", "--json"])
+    assert r.exit_code == 0
+    names = [m["name"] for m in json.loads(r.stdout)]
+    assert names[0] == "synth-14m" and len(names) == 5

@@ -14,16 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gguf
 import numpy as np
 import pytest
+from conftest import require
 
 from janus1.decoder.checkpoint import load_checkpoint
 from janus1.decoder.float_ref import FloatDecoder, softmax
 from janus1.models import asset_path
 from janus1.models.weights import load_weights
 
-pytest.importorskip("llama_cpp")
-gguf = pytest.importorskip("gguf")
+require("llama_cpp")  # skips locally, fails under CI when missing
 
 CHILD = Path(__file__).with_name("_llama_cpp_child.py")
 # LLAMA_FTYPE values from llama.cpp's include/llama.h (enum llama_ftype)

@@ -10,7 +10,7 @@ from conftest import require
 from janus1.sim import simulate
 
 # specialize=False: the generic timed kernel, one compilation per prefetcher for every
-# shape here (test_exact.py checks the specialised kernels against pycachesim)
+# shape here (test_specialised_kernel_equals_pycachesim below checks the specialised kernels)
 
 
 def _trace(n: int, seed: int, aligned: bool = True) -> np.ndarray:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
 
 from janus1.sim import simulate
 from janus1.sim.result import LATENCY_KEYS, histogram_latency
-
-os.environ.setdefault("JANUS1_SIM_SPECIALIZE", "0")
 
 H = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B", "hit_latency_cycles": 2,
                 "banks": 2, "bank_busy_cycles": 1, "mshrs": 4}],

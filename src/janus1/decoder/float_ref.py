@@ -183,7 +183,9 @@ class FloatDecoder:
         max_seq_len: positions the cache holds (default ``spec.seq_len``).
     """
 
-    def __new__(cls, spec: ModelSpec, *args: object, **kw: object) -> FloatDecoder:
+    def __new__(cls, spec: ModelSpec | None = None, *args: object,
+                **kw: object) -> FloatDecoder:
+        # spec None: copy/pickle re-creating an instance of a known class
         if cls is FloatDecoder and isinstance(spec, ModelSpec) and spec.arch == "gpt2":
             cls = GPT2FloatDecoder
         return super().__new__(cls)

@@ -333,11 +333,11 @@ def load_device(src: str | Path) -> DeviceSpec:
     """
     s = str(src)
     p = Path(s)
+    if s.lower() in device_presets():  # devices first, as janus1.workload.load_device
+        return _load_device_spec(s)
     if s.lower() in design_presets():
         return load_design(s).device()
-    if s.lower() in device_presets():
-        return _load_device_spec(s)
-    if p.suffix == ".toml" and p.exists():
+    if p.suffix == ".toml" and path_exists(p):
         data = load_toml(p)
         if "tiers" in data and "peak_ops_per_s" in data:
             return _load_device_spec(p)

@@ -46,6 +46,11 @@ def command(device_files: tuple[str, ...], prompt: int, decode: int, models: tup
     from ...workload.device import load_device
 
     if list_models:
+        if as_json:
+            echo_json([{"name": s.name, "params": s.params, "dim": s.dim,
+                        "n_layers": s.n_layers, "hidden_dim": s.hidden_dim,
+                        "n_heads": s.n_heads, "n_kv_heads": s.n_kv_heads} for s in SHAPES])
+            return
         for s in SHAPES:
             click.echo(f"{s.name:12s} {s.params / 1e6:7.1f}M parameters  dim {s.dim}, "
                        f"{s.n_layers} layers, hidden {s.hidden_dim}, heads {s.n_heads}/{s.n_kv_heads}")

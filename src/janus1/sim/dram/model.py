@@ -23,9 +23,6 @@ from .spec import DramSpec
 __all__ = ["DramStats", "DramResult", "LatencyStats", "EnergyBreakdown", "simulate_dram",
            "map_addresses", "first_out_of_range"]
 
-# percentiles reported for read latency: the same set as the cache simulator's
-# (janus1.sim.engine.LATENCY_KEYS), nearest rank
-_PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999), ("p9999", 0.9999))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,15 +197,14 @@ def _tables(spec: DramSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _latency_stats(lat: np.ndarray) -> LatencyStats:
+    """The cache simulator's percentiles (nearest rank), max and mean, by its one routine:
+    latencies are small non-negative integers, so their bincount is an exact histogram."""
+    from ..result import histogram_latency
+
     if lat.size == 0:
         return LatencyStats(mean=None, p50=None, p90=None, p99=None, p999=None, p9999=None,
                             max=None)
-    # latencies are small non-negative integers: a histogram gives exact nearest ranks
-    cum = np.cumsum(np.bincount(lat))
-    n = int(cum[-1])
-    ps = {k: float(np.searchsorted(cum, max(1, int(np.ceil(q * n - 1e-9)))))
-          for k, q in _PERCENTILES}
-    return LatencyStats(mean=float(lat.mean()), max=float(cum.size - 1), **ps)
+    return LatencyStats(**histogram_latency(np.bincount(lat)))
 
 
 def simulate_dram(spec: DramSpec, addresses: np.ndarray, is_write: np.ndarray,
