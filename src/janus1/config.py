@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from . import units
 from .errors import ConfigError
 from .limits import MAX_INT
+from .limits import short_repr as _short
 
 __all__ = ["load_toml", "parse_toml", "from_dict", "apply_overrides", "parse_override",
            "to_dict"]
@@ -257,11 +258,6 @@ def _convert(tp: Any, value: Any, where: str, name: str) -> Any:
             raise ConfigError(f"{where}: expected a string, not {_short(value)}")
         return value
     return value
-
-
-def _short(value: Any) -> str:
-    s = repr(value)
-    return s if len(s) <= 60 else s[:57] + "..."
 
 
 def to_dict(obj: Any) -> Any:

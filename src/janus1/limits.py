@@ -170,9 +170,13 @@ def path_exists(path: Any) -> bool:
         raise InputError(f"{str(path)[:80]!r}: not a usable path ({exc})") from None
 
 
-def _short(value: Any) -> str:
+def short_repr(value: Any) -> str:
+    """``repr(value)`` cut to 60 characters, for one-line error messages."""
     s = repr(value)
     return s if len(s) <= 60 else s[:57] + "..."
+
+
+_short = short_repr
 
 
 class ByteCursor:

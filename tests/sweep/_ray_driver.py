@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
 import traceback
@@ -24,8 +25,12 @@ def main() -> None:
     stores = out / "stores"
     report: dict[str, object] = {}
     # loopback only, no usage statistics, no auth; Ray's files inside the test folder
-    os.environ.update({"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-                       "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"})
+    # refuse to start Ray anywhere but in test_ray.py's loopback-only namespace
+    if [name for _, name in socket.if_nameindex()] != ["lo"]:
+        raise SystemExit("_ray_driver.py runs only inside `unshare -n` (loopback only)")
+    from janus1.sweep.backends import RAY_LOOPBACK_ENV
+
+    os.environ.update(RAY_LOOPBACK_ENV)
     assert os.environ["RAY_TMPDIR"]          # Ray keeps its sessions under it
 
     import ray

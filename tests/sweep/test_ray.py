@@ -96,8 +96,9 @@ def _run_driver(out: Path) -> None:
     tmpdir = str(tmp / "r")
     extra: dict[str, Any] = {"tmpdir": tmpdir}
     try:
-        env = {**os.environ, "RAY_TMPDIR": tmpdir, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-               "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled",
+        from janus1.sweep.backends import RAY_LOOPBACK_ENV
+
+        env = {**os.environ, "RAY_TMPDIR": tmpdir, **RAY_LOOPBACK_ENV,
                "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
         cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
                sys.executable, str(DRIVER), str(out), str(out / "analytic.toml"),

@@ -186,7 +186,6 @@ def quant_error(x: np.ndarray, xq: np.ndarray) -> dict[str, float]:
 
 
 # Matrices quantized by a weight scheme; the RMSNorm gains stay float32.
-_MATRICES = ("token_embedding", "wq", "wk", "wv", "wo", "w1", "w2", "w3", "wcls")
 
 
 def quantize_weights(weights: Any, scheme: QuantScheme) -> Any:
@@ -200,7 +199,7 @@ def quantize_weights(weights: Any, scheme: QuantScheme) -> Any:
     if scheme.is_none:
         return weights
     changes = {}
-    for name in getattr(weights, "MATRICES", _MATRICES):
+    for name in weights.MATRICES:
         if name == "wcls" and weights.wcls is weights.token_embedding:
             continue
         changes[name] = fake_quant(getattr(weights, name), scheme)

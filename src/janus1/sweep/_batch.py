@@ -39,7 +39,6 @@ __all__ = ["SEQUENTIAL_SUM", "Workload", "roofline_ppa_batch"]
 # builtin sum of floats adds left to right (3.11); 3.12+ compensates (Neumaier)
 SEQUENTIAL_SUM = sum([1e100, 1.0, -1e100]) == 0.0 and _EXACT
 
-_ATTN = ("attn_score", "attn_value")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .._common import echo_json, json_option, print_table, set_option
+from .._common import echo_json, json_option, print_table, set_option, warn
 
 __all__ = ["command"]
 
@@ -73,8 +73,8 @@ def schedule(model: str, datapath: str | None, overrides: tuple[str, ...], phase
                    err=True)
         res = decode_schedule(spec, dp, sampler=sampler, top_k=top_k)
         if res.port_bound:
-            click.echo("warning: the weight port cannot keep up with the MAC lanes "
-                       "(port-bound matvecs; see by_class.stall)", err=True)
+            warn("the weight port cannot keep up with the MAC lanes "
+                 "(port-bound matvecs; see by_class.stall)")
         if as_json:
             echo_json(res.to_dict())
             return
