@@ -123,9 +123,23 @@ def design_hierarchy(design: DesignSpec, *, junction_c: float | None = None) -> 
         if len(off) > 1:
             notes.append(f"only the first off-chip tier ({b.name}) backs the simulated "
                          f"hierarchy")
-        memory = MemoryConfig(name=b.name, latency_ns=mem_lat, bandwidth_bytes_per_s=bw,
-                              source=f"design {design.name} tier {b.name}: "
-                                     f"{b.source or design.source}")
+        src = f"design {design.name} tier {b.name}: {b.source or design.source}"
+        if b.dram:
+            try:
+                memory = MemoryConfig(name=b.name, dram=b.dram, source=src)
+            except ConfigError as exc:
+                raise ConfigError(f"design {design.name} tier {b.name}: {exc}") from None
+            peak = memory.bandwidth_bytes_per_s
+            notes.append(f"{b.name}: the DRAM model {b.dram} (idle read latency "
+                         f"{memory.latency_ns:.1f} ns, peak {peak / 1e9:.1f} GB/s); MSHRs "
+                         f"are sized on the design's {mem_lat:g} ns load-to-use latency")
+            if abs(peak - bw) > 0.01 * bw:
+                notes.append(f"{b.name}: the design states {bw / 1e9:.1f} GB/s, the DRAM "
+                             f"model's peak is {peak / 1e9:.1f} GB/s (the model's is "
+                             f"simulated)")
+        else:
+            memory = MemoryConfig(name=b.name, latency_ns=mem_lat, bandwidth_bytes_per_s=bw,
+                                  source=src)
     else:
         memory = default_mem
         bw, mem_lat = memory.bandwidth_bytes_per_s, memory.latency_ns
@@ -253,7 +267,9 @@ def hierarchy_toml(design: DesignSpec) -> str:
              *_table(h, skip=("level", "memory", "name"))]
     for lv in h.level:
         lines += ["", "[[level]]", *_table(lv)]
-    lines += ["", "[memory]", *_table(h.memory)]
+    # with a DRAM model, its latency and bandwidth are derived, not written
+    lines += ["", "[memory]", *_table(h.memory, skip=(
+        ("latency_ns", "bandwidth_bytes_per_s") if h.memory.dram else ()))]
     return "\n".join(lines) + "\n"
 
 

@@ -106,6 +106,9 @@ class TierSpec:
     #                                    refresh in parallel (None: the whole bank)
     latency_ns: float | None = None    # offchip only: idle load-to-use latency (None: the
     #                                    simulator's default)
+    dram: str | None = None            # offchip only: the DRAM model behind the simulated
+    #                                    hierarchy (a `janus1 dram` preset or .ini); None:
+    #                                    latency_ns plus a bandwidth queue
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -149,7 +152,10 @@ class TierSpec:
                 raise ConfigError(f"tier {self.name}: an offchip tier needs a bandwidth")
             if self.phy_area_mm2 < 0 or self.phy_power_w < 0:
                 raise ConfigError(f"tier {self.name}: PHY area and power must be >= 0")
-        else:
+        elif self.dram is not None:
+            raise ConfigError(f"tier {self.name}: dram is for an offchip tier (the DRAM "
+                              f"model behind the on-chip tiers)")
+        if self.tech != "offchip":
             try:
                 check_cell(self.tech, self.cell)
             except ConfigError as exc:

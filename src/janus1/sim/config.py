@@ -19,6 +19,7 @@ Every default is documented on its field. Impossible values raise
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -128,28 +129,82 @@ class LevelConfig:
         return self.banks * self.slices
 
 
+# [memory] keys of the fixed-latency model that a DRAM model replaces (TOML spellings)
+_FIXED_ONLY_KEYS = ("latency_ns", "latency", "bandwidth_bytes_per_s", "bandwidth",
+                    "read_energy_pj_per_byte", "write_energy_pj_per_byte")
+_DEFAULT_LATENCY_NS = 100.0
+_DEFAULT_BANDWIDTH = 51.2e9
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MemoryConfig:
-    """The DRAM backing store below the last level: fixed latency plus a bandwidth queue.
+    """The DRAM backing store below the last level: a fixed latency plus a bandwidth
+    queue, or a DRAM model (``dram``).
 
-    Each line transfer occupies the channel for ``line_bytes / bandwidth`` seconds;
-    requests queue behind each other (first come, first served), so a miss completes
-    at ``max(arrival, channel free) + transfer + latency``.
+    Fixed latency: each line transfer occupies the channel for ``line_bytes /
+    bandwidth`` seconds; requests queue behind each other (first come, first served),
+    so a miss completes at ``max(arrival, channel free) + transfer + latency``.
+
+    DRAM model (``dram = "lpddr5x-8533"``, a preset of ``janus1 dram`` or a DRAMsim3
+    ``.ini``/TOML file, with ``dram_set`` overrides such as
+    ``["system.row_buf_policy=CLOSE_PAGE"]``): every line read, write-back and prefetch
+    that leaves the last level is a request to :mod:`janus1.sim.dram` (banks, rows,
+    refresh, timing; see docs/dram.md). ``latency_ns`` and ``bandwidth_bytes_per_s``
+    are then the DRAM's idle read latency and peak bandwidth (derived; giving other
+    values is an error), and energy comes from its IDD currents.
     """
 
     name: str = "DRAM"                         # shown in results
-    latency_ns: float = 100.0                  # idle load-to-use latency after the transfer slot
-    bandwidth_bytes_per_s: float = 51.2e9      # peak bandwidth; TOML ``bandwidth = "51.2GB/s"``
+    latency_ns: float = _DEFAULT_LATENCY_NS    # idle load-to-use latency after the transfer slot
+    bandwidth_bytes_per_s: float = _DEFAULT_BANDWIDTH  # peak; TOML ``bandwidth = "51.2GB/s"``
     read_energy_pj_per_byte: float | None = None   # energy hook (unset = not reported)
     write_energy_pj_per_byte: float | None = None  # energy hook (unset = not reported)
+    dram: str = ""                             # DRAM model: preset name or .ini/.toml path
+    dram_set: list[str] = field(default_factory=list)  # ``section.key=value`` overrides
     source: str = ""                           # where the numbers come from
 
     def __post_init__(self) -> None:
+        if self.dram:
+            spec = self.dram_spec()
+            if spec is None:  # pragma: no cover - dram is set
+                raise AssertionError
+            for name, derived, default in (
+                    ("latency_ns", spec.idle_read_latency_ns, _DEFAULT_LATENCY_NS),
+                    ("bandwidth_bytes_per_s", spec.peak_bandwidth_bytes_per_s,
+                     _DEFAULT_BANDWIDTH)):
+                given = getattr(self, name)
+                if given != default and not math.isclose(given, derived, rel_tol=1e-9):
+                    raise ConfigError(f"memory: {name} is the DRAM model's ({self.dram}: "
+                                      f"{derived:g}) when dram is set; remove {name} or dram")
+                object.__setattr__(self, name, derived)
+            if self.read_energy_pj_per_byte is not None or \
+                    self.write_energy_pj_per_byte is not None:
+                raise ConfigError("memory: read/write_energy_pj_per_byte and dram exclude "
+                                  "each other (the DRAM model's energy comes from its IDD "
+                                  "currents)")
+        elif self.dram_set:
+            raise ConfigError("memory: dram_set needs dram (a DRAM preset or .ini file)")
         if self.latency_ns < 0:
             raise ConfigError(f"memory: latency must be >= 0 ns, not {self.latency_ns}")
         if self.bandwidth_bytes_per_s <= 0:
             raise ConfigError(f"memory: bandwidth must be positive, not "
                               f"{self.bandwidth_bytes_per_s}")
+
+    def dram_spec(self) -> Any:
+        """The DRAM model's :class:`janus1.sim.dram.DramSpec`, or None (fixed latency)."""
+        if not self.dram:
+            return None
+        return _load_dram(self.dram, tuple(self.dram_set))
+
+
+@functools.lru_cache(maxsize=32)
+def _load_dram(name: str, overrides: tuple[str, ...]) -> Any:
+    from .dram import load_dram
+
+    try:
+        return load_dram(name, list(overrides))
+    except (ConfigError, InputError) as exc:
+        raise type(exc)(f"memory: dram: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,6 +311,10 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
 
         data: dict[str, Any] = to_dict(src)
         source = f"hierarchy {src.name or '(object)'}"
+        if src.memory.dram:
+            # derived from the DRAM model: recomputed (an override may change the DRAM)
+            for key in ("latency_ns", "bandwidth_bytes_per_s"):
+                data["memory"].pop(key, None)
     elif isinstance(src, Mapping):
         data = dict(src)
         source = "hierarchy (dict)"
@@ -268,12 +327,25 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
             data = load_toml(p)
             data.setdefault("name", p.stem)
             source = str(p)
+            mem = data.get("memory")
+            if isinstance(mem, dict) and isinstance(mem.get("dram"), str):
+                # a DRAM file named relative to the hierarchy file
+                rel = p.parent / mem["dram"]
+                if mem["dram"].lower().endswith((".ini", ".toml")) and path_exists(rel):
+                    mem["dram"] = str(rel)
         else:
             if s.lower() not in hierarchy_presets():
                 raise InputError(f"unknown hierarchy {s!r}: not a preset (known: "
                                  f"{', '.join(hierarchy_presets())}) nor a .toml file")
             data = load_preset("hierarchies", s)
             source = f"hierarchy preset {s}"
+    if any(o.split("=", 1)[0].strip() == "memory.dram" for o in overrides):
+        # a DRAM model replaces the fixed-latency memory: its latency and bandwidth
+        # are the model's (unless these overrides set them too, which is checked)
+        mem = data.get("memory")
+        if isinstance(mem, dict):
+            data = {**data, "memory": {k: v for k, v in mem.items()
+                                       if k not in _FIXED_ONLY_KEYS}}
     if overrides:
         try:
             data = apply_overrides(data, list(overrides))

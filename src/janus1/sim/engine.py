@@ -18,7 +18,8 @@ from ..errors import ConfigError, InputError
 from . import layout as L
 from .config import HierarchyConfig, load_hierarchy
 from .prefetch import build_prefetcher
-from .result import LATENCY_KEYS, LevelStats, SimResult, histogram_latency, latency_summary
+from .result import (LATENCY_KEYS, LevelStats, SimResult, dram_columns, histogram_latency,
+                     latency_summary)
 from .state import CountsState, TimedState, counts_kernels_apply
 
 __all__ = ["LevelStats", "SimResult", "simulate", "Simulator", "LATENCY_KEYS",
@@ -148,7 +149,13 @@ class Simulator:
         rd, wr = int(g[L.G_DRAM_RD]), int(g[L.G_DRAM_WR])
         mem = h.memory
         mem_e = None
-        if mem.read_energy_pj_per_byte is not None or mem.write_energy_pj_per_byte is not None:
+        dram = self.state.dram if isinstance(self.state, TimedState) else None
+        dstats = dram.stats(int(g[L.G_END])) if dram is not None else None
+        if dstats is not None:
+            mem_e = dstats.energy_pj
+            total_e = (total_e or 0.0) + mem_e
+        elif (mem.read_energy_pj_per_byte is not None
+              or mem.write_energy_pj_per_byte is not None):
             mem_e = rd * (mem.read_energy_pj_per_byte or 0.0) + wr * (
                 mem.write_energy_pj_per_byte or 0.0)
             total_e = (total_e or 0.0) + mem_e
@@ -160,7 +167,8 @@ class Simulator:
                   "utilization": ((rd + wr) / seconds / mem.bandwidth_bytes_per_s
                                   if seconds else None),
                   "queue_wait_cycles": int(g[L.G_DRAM_QWAIT]) if timed else None,
-                  "energy_pj": mem_e}
+                  "energy_pj": mem_e,
+                  **dram_columns(mem, dstats, timed)}
         hist = self.state.hist if isinstance(self.state, TimedState) else None
         latency = (latency_summary(hist, g) if timed and hist is not None
                    else {k: None for k in LATENCY_KEYS})

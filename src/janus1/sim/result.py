@@ -158,12 +158,48 @@ class SimResult:
         }
 
 
+def dram_columns(mem: Any, dstats: Any, timed: bool) -> dict[str, Any]:
+    """The backing store's part of ``SimResult.memory``: which model, its idle latency,
+    and with the DRAM model (``dstats``: :class:`janus1.sim.dram.backing.BackingStats`)
+    its commands, row hits and energy split (None with the fixed-latency model or in a
+    counts-only run)."""
+    out: dict[str, Any] = {
+        "model": "dram" if mem.dram else "fixed-latency",
+        "dram": mem.dram or None,
+        "idle_latency_ns": mem.latency_ns,
+    }
+    d = dstats
+    for key, value in (
+            ("dram_cycles", None if d is None else d.cycles),
+            ("read_cmds", None if d is None else d.read_cmds),
+            ("read_row_hits", None if d is None else d.read_row_hits),
+            ("write_cmds", None if d is None else d.write_cmds),
+            ("act_cmds", None if d is None else d.act_cmds),
+            ("pre_cmds", None if d is None else d.pre_cmds),
+            ("ref_cmds", None if d is None else d.ref_cmds + d.refb_cmds),
+            ("forwarded_reads", None if d is None else d.forwarded_reads),
+            ("energy_background_pj", None if d is None else
+             d.energy.active_standby + d.energy.precharge_standby),
+            ("energy_refresh_pj", None if d is None else
+             d.energy.refresh + d.energy.refresh_bank)):
+        out[key] = value
+    out["row_hit_rate"] = (d.row_hit_rate if d is not None else None)
+    out["dram_read_latency_mean_ns"] = (d.read_latency_mean * d.tck_ns
+                                        if d is not None and d.read_latency_mean is not None
+                                        else None)
+    if not timed:
+        out["model"] = out["model"] + " (counts only: no timing)"
+    return out
+
+
 # The additive fields of the results (see SimResult.minus and .scaled).
 _LEVEL_COUNTS = ("hits", "misses", "evictions", "writebacks", "fills", "prefetch_fills",
                  "writebacks_in", "stores", "bypasses", "bytes_moved", "bank_wait_cycles",
                  "refresh_wait_cycles", "mshr_wait_cycles", "energy_pj")
 _MEM_COUNTS = ("reads", "writes", "read_bytes", "write_bytes", "bytes_moved",
-               "queue_wait_cycles", "energy_pj")
+               "queue_wait_cycles", "energy_pj", "dram_cycles", "read_cmds", "read_row_hits",
+               "write_cmds", "act_cmds", "pre_cmds", "ref_cmds", "forwarded_reads",
+               "energy_background_pj", "energy_refresh_pj")
 _PF_COUNTS = ("issued", "useful", "late", "useless", "dropped", "redundant")
 
 
@@ -178,8 +214,10 @@ def _level_sub(a: LevelStats, b: LevelStats, seconds: float | None) -> LevelStat
 def _memory_rates(mem: dict[str, Any], seconds: float | None) -> dict[str, Any]:
     moved = mem["bytes_moved"]
     bw = moved / seconds if seconds else None
+    rd, hits = mem.get("read_cmds"), mem.get("read_row_hits")
     return {**mem, "bandwidth_bytes_per_s": bw,
-            "utilization": bw / mem["peak_bandwidth_bytes_per_s"] if bw is not None else None}
+            "utilization": bw / mem["peak_bandwidth_bytes_per_s"] if bw is not None else None,
+            "row_hit_rate": hits / rd if rd and hits is not None else mem.get("row_hit_rate")}
 
 
 def _prefetch_rates(pf: dict[str, Any], misses0: float) -> dict[str, Any]:

@@ -15,12 +15,15 @@ only when a kernel is first needed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import layout as L
 from .config import HierarchyConfig, LevelConfig
+
+if TYPE_CHECKING:
+    from .dram.backing import DramBacking
 
 __all__ = ["TimedState", "CountsState", "HIST_BINS", "aligned_zeros", "counts_kernels_apply"]
 
@@ -162,8 +165,20 @@ class TimedState:
         self.g[L.G_LASTSLOT] = -1
         self.f = np.zeros(1, np.float64)  # the DRAM channel's free time
         self.hist = np.zeros(HIST_BINS if timed else 1, np.int64)
+        spec = h.memory.dram_spec()
+        # the backing store (see the timed kernel's ``mp``): a DRAM model only matters
+        # to a timed run (a counts-only run counts the same requests either way)
+        self.dram: DramBacking | None = None
+        if spec is not None and timed:
+            from .dram.backing import DramBacking
+
+            self.dram = DramBacking(spec, clock_hz=h.clock_hz,
+                                    line_bytes=h.level[-1].line_bytes)
         self.mp = np.array([h.ns_to_cycles(h.memory.latency_ns),
-                            h.memory.bandwidth_bytes_per_s / h.clock_hz], np.float64)
+                            h.memory.bandwidth_bytes_per_s / h.clock_hz,
+                            1.0 if self.dram is not None else 0.0], np.float64)
+        self.dp = self.dram.dp if self.dram is not None else np.zeros(1, np.int64)
+        self.ds = self.dram.ds if self.dram is not None else np.zeros(1, np.int64)
         self.pf = pf_state
         self.pf_out = np.zeros(64, np.int64)
         self.mtmp = np.zeros(n, np.int64)
@@ -174,9 +189,9 @@ class TimedState:
             ) -> int:
         """Simulate one chunk; the index of a negative address, or -1."""
         return int(self._run(addr, kinds, sizes, default, self.timed, self.P, self.mp,
-                             self.tags, self.meta, self.ready, self.stamp, self.rec,
-                             self.mshr, self.mhead, self.bankfree, self.bankoff, self.rng,
-                             self.stats, self.g, self.f, self.hist, self.pf, self.pf_out,
+                             self.dp, self.ds, self.tags, self.meta, self.ready,
+                             self.stamp, self.rec, self.mshr, self.mhead, self.bankfree,
+                             self.bankoff, self.rng, self.stats, self.g, self.f, self.hist, self.pf, self.pf_out,
                              self.mtmp, self.h.issue_interval_cycles))
 
     def unused_prefetches(self) -> int:

@@ -21,7 +21,7 @@ from ...errors import ConfigError, InputError
 from .spec import DramSpec
 
 __all__ = ["DramStats", "DramResult", "LatencyStats", "EnergyBreakdown", "simulate_dram",
-           "map_addresses", "first_out_of_range"]
+           "map_addresses", "first_out_of_range", "idd_energy"]
 
 
 
@@ -110,6 +110,20 @@ class DramResult:
     stats: DramStats
     done_cycle: np.ndarray
     read_latency: np.ndarray
+
+
+def idd_energy(spec: DramSpec, *, act: int, read: int, write: int, ref: int, refb: int,
+               active_cycles: int, idle_cycles: int) -> EnergyBreakdown:
+    """Energy in pJ of these command counts and rank-cycles (active: a bank open; idle:
+    all precharged), by DRAMsim3's increments (:meth:`DramSpec.energy_increments`, V x mA
+    x cycles) times tCK in ns."""
+    inc = spec.energy_increments()
+    t = spec.tck_ns
+    return EnergyBreakdown(act=act * inc["act"] * t, read=read * inc["read"] * t,
+                           write=write * inc["write"] * t, refresh=ref * inc["ref"] * t,
+                           refresh_bank=refb * inc["refb"] * t,
+                           active_standby=active_cycles * inc["act_stb"] * t,
+                           precharge_standby=idle_cycles * inc["pre_stb"] * t)
 
 
 def map_addresses(spec: DramSpec, addr: np.ndarray) -> dict[str, np.ndarray]:
@@ -286,15 +300,11 @@ def _stats(spec: DramSpec, n: int, wr: np.ndarray, lat: np.ndarray, counters: np
     reads = n - writes
     rlat = lat[wr == 0]
     time_ns = cycles * spec.tck_ns
-    inc = spec.energy_increments()
     active, idle = int(power[:, :, 0].sum()), int(power[:, :, 1].sum())
-    raw = {"act": tot[K.C_ACT] * inc["act"], "read": tot[K.C_RD] * inc["read"],
-           "write": tot[K.C_WR] * inc["write"], "refresh": tot[K.C_REF] * inc["ref"],
-           "refresh_bank": tot[K.C_REFB] * inc["refb"],
-           "active_standby": active * inc["act_stb"],
-           "precharge_standby": idle * inc["pre_stb"]}
-    energy = EnergyBreakdown(**{k: float(v) * spec.tck_ns for k, v in raw.items()})
-    raw_total = float(sum(raw.values()))
+    energy = idd_energy(spec, act=int(tot[K.C_ACT]), read=int(tot[K.C_RD]),
+                        write=int(tot[K.C_WR]), ref=int(tot[K.C_REF]),
+                        refb=int(tot[K.C_REFB]), active_cycles=active, idle_cycles=idle)
+    raw_total = energy.total / spec.tck_ns
     bw = n * access_bytes / (time_ns * 1e-9) if cycles > 0 else 0.0
     peak = spec.peak_bandwidth_bytes_per_s
     rd_cmds = int(tot[K.C_RD])

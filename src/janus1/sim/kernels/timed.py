@@ -45,6 +45,10 @@ pieces; the column names are in :mod:`janus1.sim.layout`):
   ``mhead[level]`` (the earliest first: O(1) to find, usually O(1) to insert).
 - ``bankfree``: the cycle each bank becomes free; ``bankoff``: each bank's refresh phase
   offset, ``(bank * refresh_interval) // banks`` (banks refresh in turn).
+- ``mp``: the backing store: ``[idle read latency in cycles, bytes per cycle, model]``;
+  model 0 is the fixed latency plus a first-come-first-served bandwidth queue, model 1
+  the DRAM model (:mod:`janus1.sim.dram._stream`, state ``dp``/``ds``), which returns
+  each line read's completion and takes write-backs as posted writes.
 - ``stats[level, S_*]``, ``g[G_*]``, ``f`` (float clocks: the DRAM channel's free time),
   ``hist`` (latency histogram; the last bin collects overflow), ``pf`` (the
   prefetcher's state), ``pf_out`` (the lines it asks for), ``mtmp`` (scratch: which
@@ -67,6 +71,7 @@ once.
 import numpy as np
 from numba import njit
 
+from janus1.sim.dram._stream import dram_request
 from janus1.sim.kernels.ops import (bank_index, match, match_ways, promote,  # noqa: F401
                                     set_index, take_oldest, trailing_zeros, xorshift)
 from janus1.sim.layout import (FIFO, G_CLOCK, G_DRAM_QWAIT, G_DRAM_RD, G_DRAM_REQ,
@@ -123,13 +128,13 @@ def victim_by_scan(j, b, w, policy, tags, meta, stamp, rng, clk):
 
 
 @njit(cache=True)
-def write_down(j, x, lb, t, timed, P, mp, tags, meta, ready, stamp, rec, bankfree, bankoff,
-               rng, stats, g, clk, fch):
+def write_down(j, x, lb, t, timed, P, mp, dp, ds, tags, meta, ready, stamp, rec, bankfree,
+               bankoff, rng, stats, g, clk, fch):
     """Write the line holding first-level line ``x`` (``lb`` bytes: a dirty victim of
     level ``j - 1``, or a write-through store) into level ``j``, and on down while it
     keeps missing a write-through or non-allocating level or evicting dirty lines; the
     last level writes to DRAM. ``t`` is the issue cycle. Returns ``(clk, fch)``: the
-    replacement clock and the DRAM channel's free time."""
+    replacement clock and the fixed-latency DRAM channel's free time."""
     S = P  # <<hole: structure-alias>>
     n = len(S)
     while j < n:
@@ -203,14 +208,18 @@ def write_down(j, x, lb, t, timed, P, mp, tags, meta, ready, stamp, rec, bankfre
         g[G_DRAM_WR] += lb
         g[G_DRAM_WREQ] += 1
         if timed:
-            fch = max(float(t), fch) + lb / mp[1]
+            if mp[2] != 0:
+                # the DRAM model: a posted write of the last level's line
+                dram_request(dp, ds, t, (x >> S[n - 1, P_DSHIFT]) << S[n - 1, P_LSHIFT], 1)
+            else:
+                fch = max(float(t), fch) + lb / mp[1]
     return clk, fch
 
 
 @njit(cache=True)
-def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready, stamp,
-              rec, mshr, mhead, bankfree, bankoff, rng, stats, g, f, hist, pf, pf_out, mtmp,
-              issue):
+def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, dp, ds, tags, meta, ready,
+              stamp, rec, mshr, mhead, bankfree, bankoff, rng, stats, g, f, hist, pf, pf_out,
+              mtmp, issue):
     """Simulate one chunk of accesses, updating every state array in place; returns the
     index of a negative address (where it stopped) or -1."""
     S = P  # <<hole: structure-alias>>
@@ -236,10 +245,14 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
     mb0 = P[0, P_MSHRBASE]
     rb0 = P[0, P_RBASE]
     # a DRAM line read: channel time (the same division as per access, done once) and
-    # latency (mp[1] > 0: the configuration requires a positive bandwidth)
+    # latency (mp[1] > 0: the configuration requires a positive bandwidth); with a DRAM
+    # model (mp[2] != 0) the model gives each read's completion (lat_rd: its idle latency)
     xfer_rd = S[n - 1, P_LBYTES] / mp[1]
     lat_rd = int(mp[0])
-    fch = f[0]  # the DRAM channel's free time
+    dram = mp[2] != 0
+    dsh = S[n - 1, P_DSHIFT]
+    lsh = S[n - 1, P_LSHIFT]
+    fch = f[0]  # the fixed-latency DRAM channel's free time
     # level-0 bank waits are impossible with one bank, no refresh and a bank free again
     # before the next issue: then the bank model is skipped for level 0
     bank0 = not (P[0, P_BANKS] == 1 and P[0, P_REFINT] == 0 and P[0, P_BANKBUSY] <= issue)
@@ -605,10 +618,16 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                     g[G_DRAM_RD] += lb
                     g[G_DRAM_REQ] += 1
                     if timed:
-                        fs = max(float(tt), fch)
-                        g[G_DRAM_QWAIT] += int(fs - tt)
-                        fch = fs + xfer_rd
-                        tt = int(np.ceil(fch)) + lat_rd
+                        if dram:
+                            td = dram_request(dp, ds, tt, (y >> dsh) << lsh, 0)
+                            if td - tt > lat_rd:
+                                g[G_DRAM_QWAIT] += td - tt - lat_rd
+                            tt = td
+                        else:
+                            fs = max(float(tt), fch)
+                            g[G_DRAM_QWAIT] += int(fs - tt)
+                            fch = fs + xfer_rd
+                            tt = int(np.ceil(fch)) + lat_rd
                 # fill every cache level that missed, the lowest first
                 slot0 = -1
                 for j in range(hit_lvl - 1, -1, -1):
@@ -676,8 +695,8 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                         if oldm & 1:
                             stats[j, S_WB] += 1
                             clk, fch = write_down(j + 1, old << S[j, P_DSHIFT],
-                                                  S[j, P_LBYTES], now, timed, P, mp, tags,
-                                                  meta, ready, stamp, rec, bankfree,
+                                                  S[j, P_LBYTES], now, timed, P, mp, dp, ds,
+                                                  tags, meta, ready, stamp, rec, bankfree,
                                                   bankoff, rng, stats, g, clk, fch)
                 if is_pf:
                     if tt > end:
@@ -694,8 +713,8 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, tags, meta, ready,
                         wt = True
             if wt:
                 # a write-through or write-around store continues below the first level
-                clk, fch = write_down(1, x, lb0, now, timed, P, mp, tags, meta, ready, stamp,
-                                      rec, bankfree, bankoff, rng, stats, g, clk, fch)
+                clk, fch = write_down(1, x, lb0, now, timed, P, mp, dp, ds, tags, meta, ready,
+                                      stamp, rec, bankfree, bankoff, rng, stats, g, clk, fch)
             if timed:
                 if last >= 0:
                     rlast = ready[lastslot]
