@@ -27,11 +27,12 @@ __all__ = ["TimedState", "CountsState", "HIST_BINS", "aligned_zeros", "counts_ke
 HIST_BINS = 1 << 20  # latencies up to ~1M cycles are binned exactly; above, the last bin
 
 
-def aligned_zeros(n: int) -> np.ndarray:
-    """``np.zeros(n, np.int64)`` starting on a 64-byte boundary (a host cache line), left
+def aligned_zeros(n: int, dtype: Any = np.int64) -> np.ndarray:
+    """``np.zeros(n, dtype)`` starting on a 64-byte boundary (a host cache line), left
     to the OS to zero (pages that are never touched are never written)."""
-    buf = np.zeros(n + 8, np.int64)
-    off = (-buf.ctypes.data % 64) // 8
+    size = np.dtype(dtype).itemsize
+    buf = np.zeros(n + 64 // size, dtype)
+    off = (-buf.ctypes.data % 64) // size
     return buf[off: off + n]
 
 
@@ -191,7 +192,11 @@ class CountsState:
     """The counts-only kernels' state (see :mod:`janus1.sim.kernels.counts`): tags and
     ``meta`` per way, each level starting on a 64-byte boundary, one rank word per set
     (identity order: way r at rank r, the order of the loads-only kernel's sorted
-    tags), ``stats`` and ``g``. The loads-only kernel runs until the first store."""
+    tags), ``stats`` and ``g``. The loads-only kernel runs until the first store.
+
+    Tags are int32 (an 8-way set in 32 bytes) until a line number does not fit (an
+    address of 2^37 bytes or more with 64-byte lines): the kernel stops there, the tags
+    become int64 and the kernel goes on from that access."""
 
     def __init__(self, h: HierarchyConfig) -> None:
         from .kernels.build import CountsLevel, get_counts_kernels
@@ -207,11 +212,12 @@ class CountsState:
                                      sets=lv.sets, fifo=lv.replacement == "fifo",
                                      line_bytes=lv.line_bytes, tbase=tbase, rbase=rbase))
             rbase += lv.sets
-            # each level starts on a 64-byte boundary: an 8-way set is one host line
-            tbase += -(-lv.sets * lv.n_ways // 8) * 8
+            # each level starts on a 64-byte boundary (16 int32 or int64 tags): a set
+            # of 8 (int64) or 16 (int32) ways is one host cache line
+            tbase += -(-lv.sets * lv.n_ways // 16) * 16
         self.levels: tuple[LevelConfig, ...] = tuple(h.level)
         self.shape = tuple(shape)
-        self.tags = aligned_zeros(max(tbase, 1))  # line + 1, 0 = invalid
+        self.tags = aligned_zeros(max(tbase, 1), np.int32)  # line + 1, 0 = invalid
         self.meta = np.zeros(max(tbase, 1), np.uint8)
         self.rec = np.zeros(max(rbase, 1), np.int64)
         for s, lv in zip(self.shape, h.level):
@@ -231,8 +237,16 @@ class CountsState:
             self._count_evictions()
             self.stores_seen = True
         kernel: Any = self._stores if self.stores_seen else self._loads
-        return int(kernel(addr, kinds, sizes, default, self.tags, self.meta, self.rec,
-                          self.stats, self.g))
+        bad = int(kernel(addr, kinds, sizes, default, self.tags, self.meta, self.rec,
+                         self.stats, self.g))
+        if bad < 0 or addr[bad] < 0 or self.tags.dtype == np.int64:
+            return bad
+        # a line beyond int32 tags: widen them and go on from that access
+        wide = aligned_zeros(self.tags.size)
+        wide[:] = self.tags
+        self.tags = wide
+        rest = self.run(addr[bad:], kinds[bad:], sizes[bad:], default)
+        return rest if rest < 0 else bad + rest
 
     def _count_evictions(self) -> None:
         """The loads-only kernel does not count evictions: with no invalidation, every

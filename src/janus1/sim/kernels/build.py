@@ -356,10 +356,11 @@ def counts_source(levels: Sequence[CountsLevel]) -> str:
     stores_line = _stores_line(levels, stores)
     derive = _derive(levels, loads)
     ways = sorted({lv.ways for lv in levels})
-    intrinsics = ", ".join([f"match_{w}" for w in ways] + [f"mtf_{w}" for w in ways])
+    intrinsics = "from janus1.sim.kernels.ops import lane_match, lane_mtf\n" + "".join(
+        f"match_{w}, mtf_{w} = lane_match({w}), lane_mtf({w})\n" for w in ways)
     template = COUNTS_TEMPLATE.read_text(encoding="utf-8")
     src = fill_holes(template, {
-        "intrinsics": f"from janus1.sim.kernels.ops import {intrinsics}\n",
+        "intrinsics": intrinsics,
         "line-shift": f"sh0 = {l0.line_bytes.bit_length() - 1}\n",
         "loads-counters": loads.init(),
         "loads-line": loads_line,
@@ -377,9 +378,17 @@ def counts_source(levels: Sequence[CountsLevel]) -> str:
     return head + src
 
 
+_COUNTS: dict[tuple[CountsLevel, ...], Any] = {}
+
+
 def get_counts_kernels(levels: Sequence[CountsLevel]
                        ) -> tuple[Callable[..., int], Callable[..., int]]:
     """The compiled ``(run_loads, run_stores)`` for a hierarchy shape (generated once per
-    process; each compiled on first use, then loaded from numba's cache)."""
-    mod = load_generated(counts_source(levels), "janus1_counts")
+    process, so building a state does not regenerate the text; each compiled on first
+    use, then loaded from numba's cache)."""
+    key = tuple(levels)
+    mod = _COUNTS.get(key)
+    if mod is None:
+        mod = load_generated(counts_source(levels), "janus1_counts")
+        _COUNTS[key] = mod
     return mod.run_loads, mod.run_stores

@@ -40,14 +40,19 @@ line (``last-slot``) and the loads-only epilogue (``derive``).
 ``tests/sim/test_kernel_source.py`` keeps a snapshot of one generated module.
 """
 
+import numpy as np
 from numba import njit
 
-from janus1.sim.kernels.ops import promote, take_oldest, trailing_zeros  # noqa: F401
+from janus1.sim.kernels.ops import prefetch, promote, take_oldest, trailing_zeros  # noqa: F401
 from janus1.sim.layout import (G_DRAM_RD, G_DRAM_REQ, G_DRAM_WR, G_DRAM_WREQ,  # noqa: F401
                                G_LAST, G_LASTSLOT, G_LINEACC, G_REQS, G_STORES, S_EVICT,
                                S_FILLS, S_HITS, S_MISSES, S_STORES, S_WB, S_WBIN)
 
 # <<hole: intrinsics>>
+
+# how far ahead of the access being simulated its trace arrays are fetched into the host's
+# cache (in accesses: 8 KiB of addresses); without it the loop waits on the trace
+AHEAD = 1024
 
 
 @njit(cache=True)
@@ -63,12 +68,14 @@ def run_loads(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     extra = 0
     dsz1 = default_size - 1
     sh0 = 6  # <<hole: line-shift>>
+    xmax = np.iinfo(tags.dtype).max - 1  # the last line a tag lane holds (as line + 1)
     # <<hole: loads-counters>>
     for idx in range(nacc):
+        if idx & 7 == 0:  # once per host cache line of addresses
+            prefetch(addr, idx + AHEAD)
+            if has_size:
+                prefetch(sizes, idx + AHEAD)
         a = addr[idx]
-        if a < 0:
-            bad = idx
-            break
         x = a >> sh0
         if has_size:
             sz = sizes[idx]
@@ -77,6 +84,11 @@ def run_loads(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
             xe = (a + sz - 1) >> sh0
         else:
             xe = (a + dsz1) >> sh0
+        if a < 0 or max(x, xe) > xmax:
+            # a negative address (an error), or a line beyond int32 tags (the engine
+            # widens them to int64 and goes on from here)
+            bad = idx
+            break
         pass  # <<hole: loads-line>>
         if xe != x:
             # the further lines of an access that crosses line boundaries (rare)
@@ -114,17 +126,16 @@ def run_stores(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     extra = 0
     dsz1 = default_size - 1
     sh0 = 6  # <<hole: line-shift>>
+    xmax = np.iinfo(tags.dtype).max - 1  # the last line a tag lane holds (as line + 1)
     # <<hole: stores-counters>>
     for idx in range(nacc):
+        if idx & 7 == 0:  # once per host cache line of addresses
+            prefetch(addr, idx + AHEAD)
+            if has_size:
+                prefetch(sizes, idx + AHEAD)
+            if has_kind:
+                prefetch(kinds, idx + AHEAD)
         a = addr[idx]
-        if a < 0:
-            bad = idx
-            break
-        st = False
-        if has_kind:
-            st = kinds[idx] != 0
-            if st:
-                nstores += 1
         x = a >> sh0
         if has_size:
             sz = sizes[idx]
@@ -133,6 +144,16 @@ def run_stores(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
             xe = (a + sz - 1) >> sh0
         else:
             xe = (a + dsz1) >> sh0
+        if a < 0 or max(x, xe) > xmax:
+            # a negative address (an error), or a line beyond int32 tags (the engine
+            # widens them to int64 and goes on from here)
+            bad = idx
+            break
+        st = False
+        if has_kind:
+            st = kinds[idx] != 0
+            if st:
+                nstores += 1
         pass  # <<hole: stores-line>>
         if xe != x:
             # the further lines of an access that crosses line boundaries (rare)
