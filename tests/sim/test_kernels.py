@@ -82,13 +82,13 @@ def test_counts_kernels_widen_int32_tags_for_high_lines(stores: bool) -> None:
     h = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B"},
                    {"name": "L2", "size": "32KiB", "ways": 8, "line": "64B"}]}
     top = (2**31 - 2) * 64
-    sim = Simulator(h, prefetcher="none", counts_only=True)
-    sim.feed(np.array([0, top + 56], np.int64))
-    assert sim.state.tags.dtype == np.int32
-    sim.feed(TraceChunk(addr=np.array([top + 60], np.int64),
-                        size=np.array([8], np.int64)))  # bytes in lines 2^31 - 2 and - 1
-    assert sim.state.tags.dtype == np.int64
-    assert sim.result().line_accesses == 4
+    for start, size, dtype in [(top + 56, None, np.int32), (top + 57, None, np.int64),
+                               (top + 52, 12, np.int32), (top + 52, 13, np.int64)]:
+        sim = Simulator(h, prefetcher="none", counts_only=True)
+        sim.feed(TraceChunk(addr=np.array([0, start, 64], np.int64), access_bytes=8,
+                            size=None if size is None else np.full(3, size, np.int64)))
+        assert sim.state.tags.dtype == dtype, (start, size)
+        assert sim.result().line_accesses == (3 if dtype == np.int32 else 4)
 
     # given random lines and the same lines 2^32 higher (2^38 bytes: the same low 32
     # bits of the tags, the same sets), the high ones first in the middle of a chunk

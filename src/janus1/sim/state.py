@@ -236,17 +236,26 @@ class CountsState:
             # from the first store on, the kernel that tracks dirty lines
             self._count_evictions()
             self.stores_seen = True
+        if default > 1 << 30:
+            self._widen()  # (int32 tags: an access must end within 2^37 bytes)
+        # no kinds or sizes: None (the kernel is compiled without their branches)
         kernel: Any = self._stores if self.stores_seen else self._loads
-        bad = int(kernel(addr, kinds, sizes, default, self.tags, self.meta, self.rec,
-                         self.stats, self.g))
+        bad = int(kernel(addr, kinds if kinds.size and self.stores_seen else None,
+                         sizes if sizes.size else None, default, self.tags, self.meta,
+                         self.rec, self.stats, self.g))
         if bad < 0 or addr[bad] < 0 or self.tags.dtype == np.int64:
             return bad
         # a line beyond int32 tags: widen them and go on from that access
-        wide = aligned_zeros(self.tags.size)
-        wide[:] = self.tags
-        self.tags = wide
+        self._widen()
         rest = self.run(addr[bad:], kinds[bad:], sizes[bad:], default)
         return rest if rest < 0 else bad + rest
+
+    def _widen(self) -> None:
+        """int64 tags from now on (the same slots)."""
+        if self.tags.dtype != np.int64:
+            wide = aligned_zeros(self.tags.size)
+            wide[:] = self.tags
+            self.tags = wide
 
     def _count_evictions(self) -> None:
         """The loads-only kernel does not count evictions: with no invalidation, every

@@ -51,7 +51,7 @@ from janus1.sim.layout import (G_DRAM_RD, G_DRAM_REQ, G_DRAM_WR, G_DRAM_WREQ,  #
 # <<hole: intrinsics>>
 
 # how far ahead of the access being simulated its trace arrays are fetched into the host's
-# cache (in accesses: 8 KiB of addresses); without it the loop waits on the trace
+# cache (in accesses: 8 KiB of addresses); the hardware's own prefetcher falls behind
 AHEAD = 1024
 
 
@@ -59,7 +59,6 @@ AHEAD = 1024
 def run_loads(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     """Loads only (``kinds`` is ignored: all zero while this kernel is used). Returns
     the index of a negative address (where it stopped) or -1."""
-    has_size = sizes.size > 0
     last = g[G_LAST]
     lastslot = g[G_LASTSLOT]
     miss0 = 0
@@ -68,27 +67,31 @@ def run_loads(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     extra = 0
     dsz1 = default_size - 1
     sh0 = 6  # <<hole: line-shift>>
-    xmax = np.iinfo(tags.dtype).max - 1  # the last line a tag lane holds (as line + 1)
+    # where the loop stops: at a negative address (an error) and, with int32 tags (line
+    # + 1 up to 2^31 - 1), at an access whose last byte lies beyond line 2^31 - 2 (the
+    # engine then widens the tags to int64 and goes on from that access); unsigned
+    # compares, so one test catches both
+    lane_top = np.int64(np.iinfo(tags.dtype).max)
+    wide = lane_top > 2**31
+    emax = np.uint64((lane_top << sh0) - 1)  # int32 tags: the last byte of line 2^31 - 2
+    amax = np.uint64(lane_top if wide else (lane_top << sh0) - 1 - dsz1)
     # <<hole: loads-counters>>
     for idx in range(nacc):
-        if idx & 7 == 0:  # once per host cache line of addresses
-            prefetch(addr, idx + AHEAD)
-            if has_size:
-                prefetch(sizes, idx + AHEAD)
+        prefetch(addr, idx + AHEAD)
         a = addr[idx]
-        x = a >> sh0
-        if has_size:
+        if sizes is not None:
+            prefetch(sizes, idx + AHEAD)
             sz = sizes[idx]
             if sz < 1:
                 sz = 1
-            xe = (a + sz - 1) >> sh0
+            e = a + sz - 1
         else:
-            xe = (a + dsz1) >> sh0
-        if a < 0 or max(x, xe) > xmax:
-            # a negative address (an error), or a line beyond int32 tags (the engine
-            # widens them to int64 and goes on from here)
+            e = a + dsz1  # the access's last byte
+        if np.uint64(a) > amax or (sizes is not None and not wide and np.uint64(e) > emax):
             bad = idx
             break
+        x = a >> sh0
+        xe = e >> sh0
         pass  # <<hole: loads-line>>
         if xe != x:
             # the further lines of an access that crosses line boundaries (rare)
@@ -115,8 +118,6 @@ def run_loads(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
 def run_stores(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     """Loads and stores (``kinds``: 0 load, else store). Returns the index of a
     negative address (where it stopped) or -1."""
-    has_kind = kinds.size > 0
-    has_size = sizes.size > 0
     last = g[G_LAST]
     lastslot = g[G_LASTSLOT]
     miss0 = 0
@@ -126,31 +127,34 @@ def run_stores(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
     extra = 0
     dsz1 = default_size - 1
     sh0 = 6  # <<hole: line-shift>>
-    xmax = np.iinfo(tags.dtype).max - 1  # the last line a tag lane holds (as line + 1)
+    # where the loop stops: at a negative address (an error) and, with int32 tags (line
+    # + 1 up to 2^31 - 1), at an access whose last byte lies beyond line 2^31 - 2 (the
+    # engine then widens the tags to int64 and goes on from that access); unsigned
+    # compares, so one test catches both
+    lane_top = np.int64(np.iinfo(tags.dtype).max)
+    wide = lane_top > 2**31
+    emax = np.uint64((lane_top << sh0) - 1)  # int32 tags: the last byte of line 2^31 - 2
+    amax = np.uint64(lane_top if wide else (lane_top << sh0) - 1 - dsz1)
     # <<hole: stores-counters>>
     for idx in range(nacc):
-        if idx & 7 == 0:  # once per host cache line of addresses
-            prefetch(addr, idx + AHEAD)
-            if has_size:
-                prefetch(sizes, idx + AHEAD)
-            if has_kind:
-                prefetch(kinds, idx + AHEAD)
+        prefetch(addr, idx + AHEAD)
         a = addr[idx]
-        x = a >> sh0
-        if has_size:
+        if sizes is not None:
+            prefetch(sizes, idx + AHEAD)
             sz = sizes[idx]
             if sz < 1:
                 sz = 1
-            xe = (a + sz - 1) >> sh0
+            e = a + sz - 1
         else:
-            xe = (a + dsz1) >> sh0
-        if a < 0 or max(x, xe) > xmax:
-            # a negative address (an error), or a line beyond int32 tags (the engine
-            # widens them to int64 and goes on from here)
+            e = a + dsz1  # the access's last byte
+        if np.uint64(a) > amax or (sizes is not None and not wide and np.uint64(e) > emax):
             bad = idx
             break
+        x = a >> sh0
+        xe = e >> sh0
         st = False
-        if has_kind:
+        if kinds is not None:
+            prefetch(kinds, idx + AHEAD)
             st = kinds[idx] != 0
             if st:
                 nstores += 1
