@@ -189,10 +189,10 @@ class TimedState:
 
 
 class CountsState:
-    """The counts-only kernels' state (see :mod:`janus1.sim.kernels.counts`): tags and
-    ``meta`` per way, each level starting on a 64-byte boundary, one rank word per set
-    (identity order: way r at rank r, the order of the loads-only kernel's sorted
-    tags), ``stats`` and ``g``. The loads-only kernel runs until the first store.
+    """The counts-only kernels' state (see :mod:`janus1.sim.kernels.counts`): tags per
+    way, each set's in recency order, each level starting on a 64-byte boundary; one
+    word of dirty bits per set; ``stats`` and ``g``. The loads-only kernel runs until
+    the first store.
 
     Tags are int32 (an 8-way set in 32 bytes) until a line number does not fit (an
     address of 2^37 bytes or more with 64-byte lines): the kernel stops there, the tags
@@ -204,24 +204,21 @@ class CountsState:
         n = len(h.level)
         l0 = h.level[0].line_bytes
         shape = []
-        rbase = 0
+        dbase = 0
         tbase = 0
         for lv in h.level:
             shape.append(CountsLevel(ways=lv.n_ways,
                                      dshift=(lv.line_bytes // l0).bit_length() - 1,
                                      sets=lv.sets, fifo=lv.replacement == "fifo",
-                                     line_bytes=lv.line_bytes, tbase=tbase, rbase=rbase))
-            rbase += lv.sets
+                                     line_bytes=lv.line_bytes, tbase=tbase, dbase=dbase))
+            dbase += lv.sets
             # each level starts on a 64-byte boundary (16 int32 or int64 tags): a set
             # of 8 (int64) or 16 (int32) ways is one host cache line
             tbase += -(-lv.sets * lv.n_ways // 16) * 16
         self.levels: tuple[LevelConfig, ...] = tuple(h.level)
         self.shape = tuple(shape)
         self.tags = aligned_zeros(max(tbase, 1), np.int32)  # line + 1, 0 = invalid
-        self.meta = np.zeros(max(tbase, 1), np.uint8)
-        self.rec = np.zeros(max(rbase, 1), np.int64)
-        for s, lv in zip(self.shape, h.level):
-            self.rec[s.rbase: s.rbase + lv.sets] = _rank_word(list(range(lv.n_ways)))
+        self.dirty = np.zeros(max(dbase, 1), np.int64)  # bit k: lane k of the set
         self.stats = np.zeros((n, L.NS), np.int64)
         self.g = np.zeros(L.NG, np.int64)
         self.g[L.G_LAST] = -1
@@ -241,8 +238,8 @@ class CountsState:
         # no kinds or sizes: None (the kernel is compiled without their branches)
         kernel: Any = self._stores if self.stores_seen else self._loads
         bad = int(kernel(addr, kinds if kinds.size and self.stores_seen else None,
-                         sizes if sizes.size else None, default, self.tags, self.meta,
-                         self.rec, self.stats, self.g))
+                         sizes if sizes.size else None, default, self.tags, self.dirty,
+                         self.stats, self.g))
         if bad < 0 or addr[bad] < 0 or self.tags.dtype == np.int64:
             return bad
         # a line beyond int32 tags: widen them and go on from that access

@@ -32,18 +32,20 @@ the pycachesim comparison). They give exactly the counts of the timed kernel
   in registers: the arrays may alias) and are added to ``stats``/``g`` at the end;
 - nothing is called per access (numba reference-counts arrays passed to helpers).
 
-Two kernels, one state layout:
+Two kernels, one state layout: each set's tags are kept in recency order (lane 0 the
+most recent; FIFO: the most recently filled) and updated with one vector move-to-front
+(``mtf_W``): a hit moves its lane to the front, a fill puts the new line in front and
+the last lane (the oldest line, or an invalid one: zeros stay behind the valid lines)
+falls out. ``dirty`` holds one word per set, bit k for lane k, kept in the same order
+(:func:`dirty_to_front`, :func:`dirty_fill`).
 
-- :func:`run_loads` (until the first store): each set's tags are kept in recency order
-  (lane 0 most recent) and updated with one vector move-to-front (``mtf_W``): no rank
-  word, no dirty bits. It counts first-level misses and lower-level hits only; the
-  misses and fills below follow at the end (every miss fills, and level i+1 sees the
-  misses of level i), evictions in the engine (fills beyond the lines now valid).
-- :func:`run_stores` (from the first store on): tags stay in their ways, the recency
-  order of a set is its rank word in ``rec`` (:func:`promote`, :func:`take_oldest`),
-  ``meta`` holds dirty bits, and dirty victims are written down level by level.
-  ``rec`` keeps its initial identity words (way r at rank r) while :func:`run_loads`
-  runs, which is exactly the order of its sorted tags, so the engine switches kernels
+- :func:`run_loads` (until the first store): no dirty bits. It counts first-level
+  misses and lower-level hits only; the misses and fills below follow at the end
+  (every miss fills, and level i+1 sees the misses of level i), evictions in the
+  engine (fills beyond the lines now valid).
+- :func:`run_stores` (from the first store on): counts everything in the loop, keeps
+  the dirty bits and writes dirty victims down level by level. The words are all zero
+  while :func:`run_loads` runs (nothing is dirty), so the engine switches kernels
   without converting anything.
 
 This file is valid Python, but not a kernel by itself: the generator
@@ -58,7 +60,8 @@ line (``last-slot``) and the loads-only epilogue (``derive``).
 import numpy as np
 from numba import njit
 
-from janus1.sim.kernels.ops import prefetch, promote, take_oldest, trailing_zeros  # noqa: F401
+from janus1.sim.kernels.ops import (dirty_fill, dirty_to_front, prefetch,  # noqa: F401
+                                   trailing_zeros)
 from janus1.sim.layout import (G_DRAM_RD, G_DRAM_REQ, G_DRAM_WR, G_DRAM_WREQ,  # noqa: F401
                                G_LAST, G_LASTSLOT, G_LINEACC, G_REQS, G_STORES, S_EVICT,
                                S_FILLS, S_HITS, S_MISSES, S_STORES, S_WB, S_WBIN)
@@ -71,7 +74,7 @@ AHEAD = 1024
 
 
 @njit(cache=True)
-def run_loads(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
+def run_loads(addr, kinds, sizes, default_size, tags, dirty, stats, g):
     """Loads only (``kinds`` is ignored: all zero while this kernel is used). Returns
     the index where it stopped (a negative address, or a line beyond int32 tags) or
     -1."""
@@ -131,7 +134,7 @@ def run_loads(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
 
 
 @njit(cache=True)
-def run_stores(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
+def run_stores(addr, kinds, sizes, default_size, tags, dirty, stats, g):
     """Loads and stores (``kinds``: 0 load, else store). Returns the index where it
     stopped (a negative address, or a line beyond int32 tags) or -1."""
     last = g[G_LAST]
@@ -168,11 +171,11 @@ def run_stores(addr, kinds, sizes, default_size, tags, meta, rec, stats, g):
             break
         x = a >> sh0
         xe = e >> sh0
-        st = False
+        st = 0  # 1 for a store
         if kinds is not None:
             prefetch(kinds, idx + AHEAD)
-            st = kinds[idx] != 0
-            if st:
+            if kinds[idx] != 0:
+                st = 1
                 nstores += 1
         pass  # <<hole: stores-line>>
         if xe != x:

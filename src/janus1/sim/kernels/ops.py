@@ -26,7 +26,7 @@ from numba.extending import intrinsic
 
 __all__ = ["match", "match_ways", "match_fn", "mtf_fn", "promote", "take_oldest", "set_index",
            "bank_index", "xorshift", "trailing_zeros", "NIB1", "NIB8", "lane_match",
-           "lane_mtf", "prefetch"]
+           "lane_mtf", "prefetch", "dirty_to_front", "dirty_fill"]
 
 NIB1 = 0x1111111111111111             # 1 in every nibble
 NIB8 = 0x8888888888888888 - (1 << 64)  # the top bit of every nibble, as an int64
@@ -385,6 +385,23 @@ def lane_mtf(ways: int) -> Any:
     _LANE_MTF[ways] = fn
     return fn
 
+
+
+@njit(inline="always")
+def dirty_to_front(word: int, p: int, dirty: int) -> int:
+    """The dirty bits of a set whose tags are kept in recency order (bit k: lane k)
+    after an LRU hit on lane p: bit p moves to bit 0, OR-ed with ``dirty``, and the bits
+    below it move up one, as :func:`lane_mtf` moves the tags."""
+    below = (1 << p) - 1
+    return ((word & ~(below | (1 << p))) | ((word & below) << 1)
+            | ((word >> p) & 1) | dirty)
+
+
+@njit(inline="always")
+def dirty_fill(word: int, ways: int, dirty: int) -> int:
+    """The dirty bits of a set in recency order after a fill: the last lane's bit (the
+    victim's, read before) falls out, the new line enters at bit 0 with ``dirty``."""
+    return ((word << 1) & ((1 << ways) - 1)) | dirty
 
 def _prefetch(typingctx: Any, arr: Any, i: Any) -> Any:
     """``prefetch(arr, i)``: ask the host to bring the cache line of ``arr[i]`` into its
