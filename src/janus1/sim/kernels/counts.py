@@ -60,8 +60,8 @@ line (``last-slot``) and the loads-only epilogue (``derive``).
 import numpy as np
 from numba import njit
 
-from janus1.sim.kernels.ops import (dirty_fill, dirty_to_front, prefetch,  # noqa: F401
-                                   trailing_zeros)
+from janus1.sim.kernels.ops import (dirty_fill, dirty_to_front, lane_top,  # noqa: F401
+                                   prefetch, trailing_zeros)
 from janus1.sim.layout import (G_DRAM_RD, G_DRAM_REQ, G_DRAM_WR, G_DRAM_WREQ,  # noqa: F401
                                G_LAST, G_LASTSLOT, G_LINEACC, G_REQS, G_STORES, S_EVICT,
                                S_FILLS, S_HITS, S_MISSES, S_STORES, S_WB, S_WBIN)
@@ -90,10 +90,10 @@ def run_loads(addr, kinds, sizes, default_size, tags, dirty, stats, g):
     # + 1 up to 2^31 - 1), at an access whose last byte lies beyond line 2^31 - 2 (the
     # engine then widens the tags to int64 and goes on from that access); unsigned
     # compares, so one test catches both
-    lane_top = np.int64(np.iinfo(tags.dtype).max)
-    wide = lane_top > 2**31
-    emax = np.uint64((lane_top << sh0) - 1)  # int32 tags: the last byte of line 2^31 - 2
-    amax = np.uint64(lane_top if wide else (lane_top << sh0) - 1 - dsz1)
+    top = lane_top(tags)  # 2^31 - 1 for int32 tags
+    wide = top > 2**31
+    emax = np.uint64((top << sh0) - 1)  # int32 tags: the last byte of line 2^31 - 2
+    amax = np.uint64(top if wide else (top << sh0) - 1 - dsz1)
     # <<hole: loads-counters>>
     for idx in range(nacc):
         prefetch(addr, idx + AHEAD)
@@ -150,10 +150,10 @@ def run_stores(addr, kinds, sizes, default_size, tags, dirty, stats, g):
     # + 1 up to 2^31 - 1), at an access whose last byte lies beyond line 2^31 - 2 (the
     # engine then widens the tags to int64 and goes on from that access); unsigned
     # compares, so one test catches both
-    lane_top = np.int64(np.iinfo(tags.dtype).max)
-    wide = lane_top > 2**31
-    emax = np.uint64((lane_top << sh0) - 1)  # int32 tags: the last byte of line 2^31 - 2
-    amax = np.uint64(lane_top if wide else (lane_top << sh0) - 1 - dsz1)
+    top = lane_top(tags)  # 2^31 - 1 for int32 tags
+    wide = top > 2**31
+    emax = np.uint64((top << sh0) - 1)  # int32 tags: the last byte of line 2^31 - 2
+    amax = np.uint64(top if wide else (top << sh0) - 1 - dsz1)
     # <<hole: stores-counters>>
     for idx in range(nacc):
         prefetch(addr, idx + AHEAD)

@@ -26,7 +26,7 @@ from numba.extending import intrinsic
 
 __all__ = ["match", "match_ways", "match_fn", "mtf_fn", "promote", "take_oldest", "set_index",
            "bank_index", "xorshift", "trailing_zeros", "NIB1", "NIB8", "lane_match",
-           "lane_mtf", "prefetch", "dirty_to_front", "dirty_fill"]
+           "lane_mtf", "lane_top", "prefetch", "dirty_to_front", "dirty_fill"]
 
 NIB1 = 0x1111111111111111             # 1 in every nibble
 NIB8 = 0x8888888888888888 - (1 << 64)  # the top bit of every nibble, as an int64
@@ -429,7 +429,23 @@ def _prefetch(typingctx: Any, arr: Any, i: Any) -> Any:
     return sig, codegen
 
 
+
+def _lane_top(typingctx: Any, arr: Any) -> Any:
+    """``lane_top(tags)``: the largest value a lane of an integer array holds (2^31 - 1
+    for int32 tags), a constant of the array's type."""
+    from llvmlite import ir
+    from numba import types
+
+    sig = types.int64(arr)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        bits = _lane_type(context, signature.args[0]).width
+        return ir.Constant(ir.IntType(64), (1 << (bits - 1)) - 1)
+
+    return sig, codegen
+
 prefetch = intrinsic(_prefetch)
+lane_top = intrinsic(_lane_top)
 
 
 def __getattr__(name: str) -> Any:
