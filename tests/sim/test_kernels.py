@@ -12,7 +12,8 @@ from numba import njit
 
 from janus1.errors import InputError
 from janus1.sim import Simulator, simulate
-from janus1.sim.kernels.ops import lane_match, lane_mtf, match_fn, mtf_fn
+from janus1.sim.kernels.ops import (dirty_fill, dirty_to_front, lane_match, lane_mtf,
+                                   match_fn, mtf_fn)
 from janus1.trace import TraceChunk
 
 # specialize=False: the generic timed kernel, one compilation per prefetcher for every
@@ -72,6 +73,34 @@ def test_lane_match_and_move_to_front_on_int32_and_int64_tags(ways: int, dtype: 
             ref[base: base + ways] = [top] + seg[:p] + seg[p + 1:]
             to_front(tags, base, top, p)
             assert np.array_equal(tags, ref)
+
+
+@pytest.mark.parametrize("ways", [1, 2, 8, 16])
+def test_dirty_bits_follow_their_lanes(ways: int) -> None:
+    @njit
+    def hit(word: int, p: int, d: int) -> int:
+        return dirty_to_front(word, p, d)
+
+    @njit
+    def fill(word: int, d: int) -> int:
+        return dirty_fill(word, ways, d)
+
+    # a set as a list of dirty flags in lane order, moved as the tags move: a hit on
+    # lane p moves it to the front (keeping its flag, or-ed with the store's), a fill
+    # puts a new line in front and drops the last lane
+    rng = np.random.default_rng(ways)
+    lanes = [0] * ways
+    word = 0
+    for _ in range(2000):
+        d = int(rng.integers(0, 2))
+        if rng.random() < 0.5:
+            p = int(rng.integers(0, ways))
+            lanes = [lanes[p] | d] + lanes[:p] + lanes[p + 1:]
+            word = hit(word, p, d)
+        else:
+            lanes = [d] + lanes[:-1]
+            word = fill(word, d)
+        assert word == sum(bit << k for k, bit in enumerate(lanes))
 
 
 @pytest.mark.parametrize("stores", [False, True])
