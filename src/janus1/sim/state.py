@@ -212,8 +212,8 @@ class CountsState:
                                      sets=lv.sets, fifo=lv.replacement == "fifo",
                                      line_bytes=lv.line_bytes, tbase=tbase, dbase=dbase))
             dbase += lv.sets
-            # each level starts on a 64-byte boundary (16 int32 or int64 tags): a set
-            # of 8 (int64) or 16 (int32) ways is one host cache line
+            # each level starts at a multiple of 16 tags, a 64-byte boundary for int32
+            # and int64 tags alike: a set of 16 int32 or 8 int64 tags is one host line
             tbase += -(-lv.sets * lv.n_ways // 16) * 16
         self.levels: tuple[LevelConfig, ...] = tuple(h.level)
         self.shape = tuple(shape)
@@ -234,7 +234,7 @@ class CountsState:
             self._count_evictions()
             self.stores_seen = True
         if default > 1 << 30:
-            self._widen()  # (int32 tags: an access must end within 2^37 bytes)
+            self._widen()  # (the int32 kernels' address limit assumes smaller accesses)
         # no kinds or sizes: None (the kernel is compiled without their branches)
         kernel: Any = self._stores if self.stores_seen else self._loads
         bad = int(kernel(addr, kinds if kinds.size and self.stores_seen else None,
