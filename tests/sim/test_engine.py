@@ -37,13 +37,21 @@ def test_chunk_by_chunk_equals_one_shot(prefetcher: str) -> None:
     assert one == many
 
 
-def test_fast_and_general_kernels_agree_with_stores() -> None:
-    # the counts-only LRU kernel and the general kernel (forced by SRRIP on an extra,
-    # never-reached level? no: by running the timed kernel) count the same
+LRU3 = [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B"},
+        {"name": "L2", "size": "16KiB", "ways": 8, "line": "128B"},
+        {"name": "L3", "size": "64KiB", "ways": 16, "line": "128B"}]
+# FIFO above LRU, 3 * 16 sets (a modulo set index), 12 ways below
+FIFO_LRU = [{"name": "L1", "size": 3 * 16 * 4 * 64, "ways": 4, "line": "64B",
+             "replacement": "fifo"},
+            {"name": "L2", "size": "24KiB", "ways": 12, "line": "64B"}]
+
+
+@pytest.mark.parametrize("levels", [LRU3, FIFO_LRU])
+def test_fast_and_general_kernels_agree_with_stores(levels: list[dict]) -> None:
+    # the counts-only kernels and the timed kernel count the same, loads first (the
+    # loads-only counts kernel), then loads and stores
     c = _mixed(60_000, 2)
-    h = {"level": [{"name": "L1", "size": "4KiB", "ways": 4, "line": "64B"},
-                   {"name": "L2", "size": "16KiB", "ways": 8, "line": "128B"},
-                   {"name": "L3", "size": "64KiB", "ways": 16, "line": "128B"}]}
+    h = {"level": levels}
     fast = Simulator(h, prefetcher="none", counts_only=True, specialize=False)
     assert fast.fast
     fast.feed(TraceChunk(addr=c.addr[:1000]))          # loads-only variant first

@@ -25,9 +25,9 @@ from janus1.sim.state import _Params
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 TWO_LEVEL = [CountsLevel(ways=8, dshift=0, sets=64, fifo=False, line_bytes=64, tbase=0,
-                         rbase=0),
+                         dbase=0),
              CountsLevel(ways=8, dshift=1, sets=256, fifo=True, line_bytes=128, tbase=512,
-                         rbase=64)]
+                         dbase=64)]
 
 
 def _stable(text: str) -> str:

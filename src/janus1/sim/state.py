@@ -30,11 +30,12 @@ __all__ = ["TimedState", "CountsState", "HIST_BINS", "aligned_zeros", "counts_ke
 HIST_BINS = 1 << 20  # latencies up to ~1M cycles are binned exactly; above, the last bin
 
 
-def aligned_zeros(n: int) -> np.ndarray:
-    """``np.zeros(n, np.int64)`` starting on a 64-byte boundary (a host cache line), left
+def aligned_zeros(n: int, dtype: Any = np.int64) -> np.ndarray:
+    """``np.zeros(n, dtype)`` starting on a 64-byte boundary (a host cache line), left
     to the OS to zero (pages that are never touched are never written)."""
-    buf = np.zeros(n + 8, np.int64)
-    off = (-buf.ctypes.data % 64) // 8
+    size = np.dtype(dtype).itemsize
+    buf = np.zeros(n + 64 // size, dtype)
+    off = (-buf.ctypes.data % 64) // size
     return buf[off: off + n]
 
 
@@ -203,10 +204,14 @@ class TimedState:
 
 
 class CountsState:
-    """The counts-only kernels' state (see :mod:`janus1.sim.kernels.counts`): tags and
-    ``meta`` per way, each level starting on a 64-byte boundary, one rank word per set
-    (identity order: way r at rank r, the order of the loads-only kernel's sorted
-    tags), ``stats`` and ``g``. The loads-only kernel runs until the first store."""
+    """The counts-only kernels' state (see :mod:`janus1.sim.kernels.counts`): tags per
+    way, each set's in recency order, each level starting on a 64-byte boundary; one
+    word of dirty bits per set; ``stats`` and ``g``. The loads-only kernel runs until
+    the first store.
+
+    Tags are int32 (an 8-way set in 32 bytes) until a line number does not fit (an
+    address of 2^37 bytes or more with 64-byte lines): the kernel stops there, the tags
+    become int64 and the kernel goes on from that access."""
 
     def __init__(self, h: HierarchyConfig) -> None:
         from .kernels.build import CountsLevel, get_counts_kernels
@@ -214,23 +219,21 @@ class CountsState:
         n = len(h.level)
         l0 = h.level[0].line_bytes
         shape = []
-        rbase = 0
+        dbase = 0
         tbase = 0
         for lv in h.level:
             shape.append(CountsLevel(ways=lv.n_ways,
                                      dshift=(lv.line_bytes // l0).bit_length() - 1,
                                      sets=lv.sets, fifo=lv.replacement == "fifo",
-                                     line_bytes=lv.line_bytes, tbase=tbase, rbase=rbase))
-            rbase += lv.sets
-            # each level starts on a 64-byte boundary: an 8-way set is one host line
-            tbase += -(-lv.sets * lv.n_ways // 8) * 8
+                                     line_bytes=lv.line_bytes, tbase=tbase, dbase=dbase))
+            dbase += lv.sets
+            # each level starts at a multiple of 16 tags, a 64-byte boundary for int32
+            # and int64 tags alike: a set of 16 int32 or 8 int64 tags is one host line
+            tbase += -(-lv.sets * lv.n_ways // 16) * 16
         self.levels: tuple[LevelConfig, ...] = tuple(h.level)
         self.shape = tuple(shape)
-        self.tags = aligned_zeros(max(tbase, 1))  # line + 1, 0 = invalid
-        self.meta = np.zeros(max(tbase, 1), np.uint8)
-        self.rec = np.zeros(max(rbase, 1), np.int64)
-        for s, lv in zip(self.shape, h.level):
-            self.rec[s.rbase: s.rbase + lv.sets] = _rank_word(list(range(lv.n_ways)))
+        self.tags = aligned_zeros(max(tbase, 1), np.int32)  # line + 1, 0 = invalid
+        self.dirty = np.zeros(max(dbase, 1), np.int64)  # bit k: lane k of the set
         self.stats = np.zeros((n, L.NS), np.int64)
         self.g = np.zeros(L.NG, np.int64)
         self.g[L.G_LAST] = -1
@@ -245,9 +248,26 @@ class CountsState:
             # from the first store on, the kernel that tracks dirty lines
             self._count_evictions()
             self.stores_seen = True
+        if default > 1 << 30:
+            self._widen()  # (the int32 kernels' address limit assumes smaller accesses)
+        # no kinds or sizes: None (the kernel is compiled without their branches)
         kernel: Any = self._stores if self.stores_seen else self._loads
-        return int(kernel(addr, kinds, sizes, default, self.tags, self.meta, self.rec,
-                          self.stats, self.g))
+        bad = int(kernel(addr, kinds if kinds.size and self.stores_seen else None,
+                         sizes if sizes.size else None, default, self.tags, self.dirty,
+                         self.stats, self.g))
+        if bad < 0 or addr[bad] < 0 or self.tags.dtype == np.int64:
+            return bad
+        # a line beyond int32 tags: widen them and go on from that access
+        self._widen()
+        rest = self.run(addr[bad:], kinds[bad:], sizes[bad:], default)
+        return rest if rest < 0 else bad + rest
+
+    def _widen(self) -> None:
+        """int64 tags from now on (the same slots)."""
+        if self.tags.dtype != np.int64:
+            wide = aligned_zeros(self.tags.size)
+            wide[:] = self.tags
+            self.tags = wide
 
     def _count_evictions(self) -> None:
         """The loads-only kernel does not count evictions: with no invalidation, every

@@ -189,8 +189,8 @@ class CountsLevel:
     sets: int
     fifo: bool       # FIFO (no promotion on hit) instead of LRU
     line_bytes: int
-    tbase: int       # first index in tags/meta
-    rbase: int       # first index in rec
+    tbase: int       # first index in tags
+    dbase: int       # first index in dirty (one word per set)
 
 
 class _Counters:
@@ -261,37 +261,39 @@ def _loads_line(levels: Sequence[CountsLevel], ctr: _Counters) -> str:
 
 
 def _lookup(i: int, lv: CountsLevel, li: str) -> str:
-    """Search level i for line ``li``: sets s{i}, b{i}, m{i} (bit mask of the matching
-    way, 0 on a miss), r{i} (the set's rank word)."""
+    """Search level i for line ``li``: sets s{i}, b{i} (the set's first tag) and m{i}
+    (bit k: lane k holds the line; 0 on a miss)."""
     return (f"s{i} = {_set_of(lv, li)}\n"
             f"b{i} = {lv.tbase} + s{i} * {lv.ways}\n"
-            f"m{i} = match_{lv.ways}(tags, b{i}, {li} + 1)\n"
-            f"r{i} = rec[{lv.rbase} + s{i}]\n")
+            f"m{i} = match_{lv.ways}(tags, b{i}, {li} + 1)\n")
 
 
-def _promote(i: int, lv: CountsLevel) -> str:
-    """An LRU hit on way p{i}: it moves to the front of the rank word (FIFO: nothing)."""
+def _touch(i: int, lv: CountsLevel, li: str, dirty: str) -> str:
+    """A hit on lane p{i} of set s{i}, made dirty if ``dirty`` (0 or 1): LRU moves the
+    line to the front with its dirty bit; FIFO keeps the order."""
+    word = f"dirty[{lv.dbase} + s{i}]"
     if lv.fifo:
-        return ""
-    return f"r{i} = promote(r{i}, p{i})\nrec[{lv.rbase} + s{i}] = r{i}\n"
+        return "" if dirty == "0" else f"{word} |= {dirty} << p{i}\n"
+    return (f"mtf_{lv.ways}(tags, b{i}, {li} + 1, p{i})\n"
+            f"{word} = dirty_to_front({word}, p{i}, {dirty})\n")
 
 
 def _allocate(i: int, li: str, dirty: str, levels: Sequence[CountsLevel], depth: int,
               ctr: _Counters) -> str:
-    """Put line ``li`` in the oldest way of set s{i} (rank word r{i}); a dirty victim
-    is written to the level below."""
+    """Put line ``li`` in front of set s{i}, dirty if ``dirty``: the last lane (the
+    oldest line, or an invalid one) falls out, and a dirty victim is written to the
+    level below."""
     lv = levels[i]
-    v = f"v{i}_{depth}"
-    code = (f"r{i}, {v} = take_oldest(r{i}, {lv.ways})\n"
-            f"rec[{lv.rbase} + s{i}] = r{i}\n"
-            f"old = tags[b{i} + {v}] - 1\n"
-            f"oldm = meta[b{i} + {v}]\n"
-            f"tags[b{i} + {v}] = {li} + 1\n"
-            f"meta[b{i} + {v}] = {dirty}\n"
+    w = lv.ways
+    word = f"dirty[{lv.dbase} + s{i}]"
+    code = (f"old = tags[b{i} + {w - 1}] - 1\n"
+            f"d{i} = {word}\n"
+            f"mtf_{w}(tags, b{i}, {li} + 1, {w - 1})\n"
+            f"{word} = dirty_fill(d{i}, {w}, {dirty})\n"
             f"{ctr.stat(i, 'S_FILLS')} += 1\n"
             f"if old >= 0:\n"
             f"    {ctr.stat(i, 'S_EVICT')} += 1\n"
-            f"    if oldm & 1:\n"
+            f"    if (d{i} >> {w - 1}) & 1:\n"
             f"        {ctr.stat(i, 'S_WB')} += 1\n"
             f"        wx{depth} = old << {lv.dshift}\n")
     return code + _ind(_write(i + 1, f"wx{depth}", lv.line_bytes, levels, depth + 1, ctr), 2)
@@ -305,13 +307,14 @@ def _write(i: int, x: str, lb: int, levels: Sequence[CountsLevel], depth: int,
     lv = levels[i]
     li = f"wl{depth}"
     code = f"{li} = {x} >> {lv.dshift}\n{ctr.stat(i, 'S_WBIN')} += 1\n" + _lookup(i, lv, li)
-    code += f"if m{i} != 0:\n" + _ind(f"p{i} = trailing_zeros(m{i})\n" + _promote(i, lv)
-                                      + f"meta[b{i} + p{i}] = meta[b{i} + p{i}] | 1\n")
+    code += f"if m{i} != 0:\n" + _ind(f"p{i} = trailing_zeros(m{i})\n" + _touch(i, lv, li, "1"))
     return code + "else:\n" + _ind(_allocate(i, li, "1", levels, depth, ctr))
 
 
 def _stores_line(levels: Sequence[CountsLevel], ctr: _Counters) -> str:
-    """One first-level line ``x`` in the stores kernel (``st``: the access is a store)."""
+    """One first-level line ``x`` in the stores kernel (``st``: 1 for a store, else 0):
+    the lookups as in the loads kernel, then the fills from the deepest level that
+    missed up to the first, each writing its dirty victim down."""
     n = len(levels)
     nested = ""
     for i in range(n - 1, 0, -1):
@@ -319,7 +322,7 @@ def _stores_line(levels: Sequence[CountsLevel], ctr: _Counters) -> str:
         blk = f"l{i} = x >> {lv.dshift}\n" + _lookup(i, lv, f"l{i}")
         blk += (f"if m{i} != 0:\n    p{i} = trailing_zeros(m{i})\n"
                 f"    {ctr.stat(i, 'S_HITS')} += 1\n    h = {i}\n")
-        blk += _ind(_promote(i, lv))
+        blk += _ind(_touch(i, lv, f"l{i}", "0"))
         blk += f"else:\n    {ctr.stat(i, 'S_MISSES')} += 1\n"
         if nested:
             blk += _ind(nested)
@@ -328,15 +331,20 @@ def _stores_line(levels: Sequence[CountsLevel], ctr: _Counters) -> str:
              f"    {ctr.glob('G_DRAM_REQ')} += 1\n")
     for i in range(n - 1, 0, -1):
         fills += f"if h > {i}:\n" + _ind(_allocate(i, f"l{i}", "0", levels, 0, ctr))
-    fills += _allocate(0, "x", "dirty", levels, 0, ctr) + "lastslot = b0 + v0_0\n"
-    hit0 = ("p0 = trailing_zeros(m0)\n" + _promote(0, levels[0])
-            + "if st:\n    meta[b0 + p0] = meta[b0 + p0] | 1\nlastslot = b0 + p0\n")
-    miss0 = "miss0 += 1\ndirty = 1 if st else 0\n" + f"h = {n}\n" + nested + fills
-    line = (_lookup(0, levels[0], "x") + "if m0 != 0:\n" + _ind(hit0)
+    l0 = levels[0]
+    fills += _allocate(0, "x", "st", levels, 0, ctr) + "lastslot = b0\n"
+    # the slot of the line just accessed (LRU: lane 0), for repeats that store
+    hit0 = ("p0 = trailing_zeros(m0)\n" + _touch(0, l0, "x", "st")
+            + f"lastslot = b0{' + p0' if l0.fifo else ''}\n")
+    miss0 = "miss0 += 1\n" + f"h = {n}\n" + nested + fills
+    line = (_lookup(0, l0, "x") + "if m0 != 0:\n" + _ind(hit0)
             + "else:\n" + _ind(miss0))
-    # a repeat of the line just accessed is a first-level hit without a lookup
-    return ("if x != last:\n" + _ind(line) + "    last = x\n"
-            + "elif st:\n    meta[lastslot] = meta[lastslot] | 1\n")
+    # a repeat of the line just accessed is a first-level hit without a lookup. (Stores
+    # and dirty victims are branches, not arithmetic: in LLM traces stores come in
+    # runs, and the branch-free form was 25% slower on a trace without stores.)
+    repeat = (f"q = lastslot - {l0.tbase}\n"
+              f"dirty[{l0.dbase} + q // {l0.ways}] |= 1 << (q % {l0.ways})\n")
+    return "if x != last:\n" + _ind(line) + "    last = x\nelif st:\n" + _ind(repeat)
 
 
 def _derive(levels: Sequence[CountsLevel], ctr: _Counters) -> str:
@@ -358,10 +366,11 @@ def counts_source(levels: Sequence[CountsLevel]) -> str:
     stores_line = _stores_line(levels, stores)
     derive = _derive(levels, loads)
     ways = sorted({lv.ways for lv in levels})
-    intrinsics = ", ".join([f"match_{w}" for w in ways] + [f"mtf_{w}" for w in ways])
+    intrinsics = "from janus1.sim.kernels.ops import lane_match, lane_mtf\n" + "".join(
+        f"match_{w}, mtf_{w} = lane_match({w}), lane_mtf({w})\n" for w in ways)
     template = COUNTS_TEMPLATE.read_text(encoding="utf-8")
     src = fill_holes(template, {
-        "intrinsics": f"from janus1.sim.kernels.ops import {intrinsics}\n",
+        "intrinsics": intrinsics,
         "line-shift": f"sh0 = {l0.line_bytes.bit_length() - 1}\n",
         "loads-counters": loads.init(),
         "loads-line": loads_line,
@@ -379,9 +388,17 @@ def counts_source(levels: Sequence[CountsLevel]) -> str:
     return head + src
 
 
+_COUNTS: dict[tuple[CountsLevel, ...], Any] = {}
+
+
 def get_counts_kernels(levels: Sequence[CountsLevel]
                        ) -> tuple[Callable[..., int], Callable[..., int]]:
     """The compiled ``(run_loads, run_stores)`` for a hierarchy shape (generated once per
-    process; each compiled on first use, then loaded from numba's cache)."""
-    mod = load_generated(counts_source(levels), "janus1_counts")
+    process, so building a state does not regenerate the text; each compiled on first
+    use, then loaded from numba's cache)."""
+    key = tuple(levels)
+    mod = _COUNTS.get(key)
+    if mod is None:
+        mod = load_generated(counts_source(levels), "janus1_counts")
+        _COUNTS[key] = mod
     return mod.run_loads, mod.run_stores

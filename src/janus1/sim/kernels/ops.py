@@ -22,9 +22,11 @@ from typing import Any
 
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
 
 __all__ = ["match", "match_ways", "match_fn", "mtf_fn", "promote", "take_oldest", "set_index",
-           "bank_index", "xorshift", "trailing_zeros", "NIB1", "NIB8"]
+           "bank_index", "xorshift", "trailing_zeros", "NIB1", "NIB8", "lane_match",
+           "lane_mtf", "lane_top", "prefetch", "dirty_to_front", "dirty_fill"]
 
 NIB1 = 0x1111111111111111             # 1 in every nibble
 NIB8 = 0x8888888888888888 - (1 << 64)  # the top bit of every nibble, as an int64
@@ -271,6 +273,179 @@ def mtf_fn(ways: int) -> Any:
     fn = intrinsic(mtf)
     _MTF[ways] = fn
     return fn
+
+
+# ---- the counts-only kernels' tag operations: int32 or int64 lanes ----
+# (as match_fn/mtf_fn, whose lanes are int64, but with the lane width of the tag array:
+# an 8-way set of int32 tags is 32 bytes, one 256-bit compare)
+
+
+def _lane_type(context: Any, arrty: Any) -> Any:
+    """The LLVM integer type of an array's elements (i32 for int32 tags)."""
+    return context.get_data_type(arrty.dtype)
+
+
+def _lanes_equal(builder: Any, ptr: Any, xv: Any, ways: int, lane: Any) -> Any:
+    """LLVM: bit k set when ``ptr[k] == x`` for k < ways, as an i64 (one vector compare
+    of ``ways`` lanes of type ``lane``; ``x`` truncated to the lane width)."""
+    from llvmlite import ir
+
+    vty = ir.VectorType(lane, ways)
+    vec = builder.load(builder.bitcast(ptr, vty.as_pointer()), align=lane.width // 8)
+    if lane.width < 64:
+        xv = builder.trunc(xv, lane)
+    splat = builder.insert_element(ir.Constant(vty, ir.Undefined), xv,
+                                   ir.Constant(ir.IntType(32), 0))
+    splat = builder.shuffle_vector(
+        splat, splat, ir.Constant(ir.VectorType(ir.IntType(32), ways), [0] * ways))
+    bits = builder.bitcast(builder.icmp_signed("==", vec, splat), ir.IntType(ways))
+    return builder.zext(bits, ir.IntType(64)) if ways < 64 else bits
+
+
+_LANE_MATCH: dict[int, Any] = {}
+
+
+def lane_match(ways: int) -> Any:
+    """A numba intrinsic ``match(tags, base, x) -> int64`` for a fixed way count and an
+    int32 or int64 tag array: bit k set when ``tags[base + k] == x`` for k < ``ways``;
+    one vector compare of the array's lanes, expanded in place. The caller guarantees
+    ``base + ways <= tags.size`` and that ``x`` fits the lane (no bounds check, ``x`` is
+    truncated)."""
+    fn = _LANE_MATCH.get(ways)
+    if fn is not None:
+        return fn
+    from numba import types
+    from numba.extending import intrinsic
+
+    def match_lanes(typingctx: Any, arr: Any, base: Any, x: Any) -> Any:
+        sig = types.int64(arr, types.int64, types.int64)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            arrv, basev, xv = args
+            ary = context.make_array(signature.args[0])(context, builder, arrv)
+            ptr = builder.gep(ary.data, [basev], inbounds=True)
+            return _lanes_equal(builder, ptr, xv, ways, _lane_type(context, signature.args[0]))
+
+        return sig, codegen
+
+    match_lanes.__name__ = f"lane_match_{ways}"
+    fn = intrinsic(match_lanes)
+    _LANE_MATCH[ways] = fn
+    return fn
+
+
+_LANE_MTF: dict[int, Any] = {}
+
+
+def lane_mtf(ways: int) -> Any:
+    """A numba intrinsic ``mtf(tags, base, x, p)`` for a fixed way count and an int32 or
+    int64 tag array: move-to-front in the ``ways`` tags at ``tags[base:]`` (lanes 1..p
+    take lanes 0..p-1, lane 0 takes ``x``), as :func:`mtf_fn`: with p = the matching lane
+    an LRU hit, with p = ways - 1 a miss. One vector load, a lane shift, a masked blend,
+    one vector store; the caller guarantees ``base + ways <= tags.size`` and that ``x``
+    fits the lane."""
+    fn = _LANE_MTF.get(ways)
+    if fn is not None:
+        return fn
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    def mtf_lanes(typingctx: Any, arr: Any, base: Any, x: Any, p: Any) -> Any:
+        sig = types.none(arr, types.int64, types.int64, types.int64)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            arrv, basev, xv, pv = args
+            lane = _lane_type(context, signature.args[0])
+            ary = context.make_array(signature.args[0])(context, builder, arrv)
+            ptr = builder.gep(ary.data, [basev], inbounds=True)
+            i64 = ir.IntType(64)
+            i32 = ir.IntType(32)
+            vty = ir.VectorType(lane, ways)
+            vptr = builder.bitcast(ptr, vty.as_pointer())
+            vec = builder.load(vptr, align=lane.width // 8)
+            if lane.width < 64:
+                xv = builder.trunc(xv, lane)
+            xs = builder.insert_element(ir.Constant(vty, ir.Undefined), xv, ir.Constant(i32, 0))
+            # lane 0 <- x, lane i <- vec[i - 1]
+            idx = [ways] + list(range(ways - 1))
+            shifted = builder.shuffle_vector(vec, xs, ir.Constant(ir.VectorType(i32, ways), idx))
+            # lanes 0..p from the shifted vector: mask (2 << p) - 1 (all ones for p = 63)
+            m = builder.sub(builder.shl(ir.Constant(i64, 2), pv), ir.Constant(i64, 1))
+            if ways < 64:
+                m = builder.trunc(m, ir.IntType(ways))
+            mask = builder.bitcast(m, ir.VectorType(ir.IntType(1), ways))
+            builder.store(builder.select(mask, shifted, vec), vptr, align=lane.width // 8)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    mtf_lanes.__name__ = f"lane_mtf_{ways}"
+    fn = intrinsic(mtf_lanes)
+    _LANE_MTF[ways] = fn
+    return fn
+
+
+
+@njit(inline="always")
+def dirty_to_front(word: int, p: int, dirty: int) -> int:
+    """The dirty bits of a set whose tags are kept in recency order (bit k: lane k)
+    after an LRU hit on lane p: bit p moves to bit 0, OR-ed with ``dirty``, and the bits
+    below it move up one, as :func:`lane_mtf` moves the tags."""
+    below = (1 << p) - 1
+    return ((word & ~(below | (1 << p))) | ((word & below) << 1)
+            | ((word >> p) & 1) | dirty)
+
+
+@njit(inline="always")
+def dirty_fill(word: int, ways: int, dirty: int) -> int:
+    """The dirty bits of a set in recency order after a fill: the last lane's bit (the
+    victim's, read before) falls out, the new line enters at bit 0 with ``dirty``."""
+    return ((word << 1) & ((1 << ways) - 1)) | dirty
+
+def _prefetch(typingctx: Any, arr: Any, i: Any) -> Any:
+    """``prefetch(arr, i)``: ask the host to bring the cache line of ``arr[i]`` into its
+    first-level data cache for a read soon (``llvm.prefetch``, read, high locality). A
+    hint: it never faults, so ``i`` may lie past the end of the array."""
+    from llvmlite import ir
+    from numba import types
+    from numba.core import cgutils
+
+    sig = types.none(arr, types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        arrv, iv = args
+        ary = context.make_array(signature.args[0])(context, builder, arrv)
+        ptr = builder.gep(ary.data, [iv])  # not inbounds: i may be past the end
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        # (address, 0 = read, 3 = keep in every cache level, 1 = data cache)
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
+                          ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+
+def _lane_top(typingctx: Any, arr: Any) -> Any:
+    """``lane_top(tags)``: the largest value a lane of an integer array holds (2^31 - 1
+    for int32 tags), a constant of the array's type."""
+    from llvmlite import ir
+    from numba import types
+
+    sig = types.int64(arr)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        bits = _lane_type(context, signature.args[0]).width
+        return ir.Constant(ir.IntType(64), (1 << (bits - 1)) - 1)
+
+    return sig, codegen
+
+prefetch = intrinsic(_prefetch)
+lane_top = intrinsic(_lane_top)
 
 
 def __getattr__(name: str) -> Any:
