@@ -37,9 +37,13 @@ def test_the_design_values_win() -> None:
     assert [lv.banks * lv.slices for lv in h.level] == [t1.banks, t2.banks] == [4, 16]
     assert [lv.size_bytes for lv in h.level] == [t1.capacity_bytes, t2.capacity_bytes]
     assert [lv.ways for lv in h.level] == [t1.ways, t2.ways]
-    # LPDDR5-8533: 8533 MT/s x 8 B = 68.3 GB/s, not LPDDR5-6400's 51.2 GB/s
-    assert h.memory.bandwidth_bytes_per_s == dram.bandwidth_bytes_per_s == pytest.approx(68.3e9)
-    assert h.memory.latency_ns == pytest.approx(100.0)
+    # LPDDR5-8533: 8533 MT/s x 8 B = 68.3 GB/s, not LPDDR5-6400's 51.2 GB/s; behind the
+    # hierarchy the design's DRAM model, whose peak is 2 channels x 4 B x 8533.3 MT/s
+    # = 68.27 GB/s and whose idle read latency is 1 + RL 27 + 2 burst CK of 0.9375 ns
+    assert dram.bandwidth_bytes_per_s == pytest.approx(68.3e9)
+    assert h.memory.dram == dram.dram == "lpddr5x-8533"
+    assert h.memory.bandwidth_bytes_per_s == pytest.approx(2 * 4 * 8533.33e6, rel=1e-5)
+    assert h.memory.latency_ns == pytest.approx(30 * 0.9375)
     # T1 serves 4 banks x 64 B per bank cycle (CACTI's 0.77 ns -> 1 cycle at 1 GHz) =
     # 256 GB/s, 4 lines per design cycle: the simulator runs at 4 x 1 GHz
     assert d.tier_bandwidth(t1) == pytest.approx(256e9)
