@@ -47,30 +47,36 @@ from ._kernel import (ACT, N_SLOTS, PRE, RD, RDA, REF, REF_BANK_STAGGERED, REFB,
                       S_RD, S_REF, S_REFB, S_WR, WR, WRA)
 
 # ---- dp: parameters ------------------------------------------------------------------
-(D_NCH, D_NRANKS, D_NBANKS, D_NBG, D_BPG, D_SHIFT, D_CAPMASK, D_RDELAY, D_CLOSE, D_TFAW,
- D_T32AW, D_REFPOL, D_REFPERIOD, D_REFSTEP, D_NUNITS, D_WBCAP, D_DRAIN, D_PH, D_PD,
- D_NBURST, D_REQBYTES) = range(21)
-D_POS = 21            # 6 field positions: ch ra bg ba ro co
-D_MASK = 27           # 6 field masks
+# what a streak read (see _read_hit) needs comes first: its three host cache lines
+(D_NBURST, D_CAPMASK, D_SHIFT, D_PH, D_PD, D_O_CH, D_CLOSE, D_RDELAY) = range(8)
+D_POS = 8             # 6 field positions: ch ra bg ba ro co
+D_MASK = 14           # 6 field masks
+D_RR = 20             # RD to RD on the same bank (a copy of the RD table's)
+(D_NCH, D_NRANKS, D_NBANKS, D_NBG, D_BPG, D_TFAW, D_T32AW, D_REFPOL, D_REFPERIOD,
+ D_REFSTEP, D_NUNITS, D_WBCAP, D_DRAIN, D_REQBYTES) = range(21, 35)
 # offsets of the state blocks in ds
-(D_O_CH, D_O_OPEN, D_O_HITS, D_O_NXB, D_O_NXG, D_O_NXR, D_O_FAW, D_O_AW, D_O_OCNT, D_O_PWR,
- D_O_REF, D_O_WB, D_O_CNT) = range(33, 46)
-D_TAB_N = 46          # timing table: counts (8 types x 4 relations)
+(D_O_OPEN, D_O_HITS, D_O_NXB, D_O_NXG, D_O_NXR, D_O_FAW, D_O_AW, D_O_OCNT, D_O_PWR,
+ D_O_REF, D_O_WB, D_O_CNT) = range(35, 47)
+D_TAB_N = 47          # timing table: counts (8 types x 4 relations)
 D_TAB_S = D_TAB_N + 32           # slots (8 x 4 x N_SLOTS)
 D_TAB_D = D_TAB_S + 32 * N_SLOTS  # delays
-D_BMAP = D_TAB_D + 32 * N_SLOTS  # per flat bank: its rank, then its flat bank group
+D_RDT = D_TAB_D + 32 * N_SLOTS  # a RD's delays by relation (4) and slot (-1: none)
+D_BMAP = D_RDT + 4 * N_SLOTS    # per flat bank: its rank, then its flat bank group
 N_DP = D_BMAP  # plus 2 x (ranks x banks) entries of the bank map
 
 # ---- ds: per-channel scalars (block D_O_CH, N_CH per channel) -------------------------
-CH_ROW_T, CH_COL_T, CH_WB_N, CH_ACC_FROM, CH_LAST_DONE, CH_REF_NEXT = range(6)
-N_CH = 6
+(CH_COL_T, CH_WB_N, CH_REF_NEXT, CH_SK_BANK, CH_SK_ROW, CH_SK_N, CH_READS, CH_RLAT_SUM,
+ CH_LAST_DONE, CH_ROW_T) = range(10)
+N_CH = 10
+# rank power states per (channel, rank): active and idle cycles, and since when
+PW_ACTIVE, PW_IDLE, PW_FROM = range(3)
+PW_LEN = 3
 # activation windows per (channel, rank): head, count, then the entries
 FAW_LEN = 2 + 4
 AW_LEN = 2 + 32
 # per-channel counters (block D_O_CNT, N_K per channel)
-(K_ACT, K_PRE, K_REF, K_REFB, K_RD, K_RDHIT, K_WR, K_WRHIT, K_READS, K_WRITES, K_FWD,
- K_RLAT_SUM, K_RLAT_MAX) = range(13)
-N_K = 13
+K_ACT, K_PRE, K_REF, K_REFB, K_RD, K_RDHIT, K_WR, K_WRHIT, K_WRITES, K_FWD = range(10)
+N_K = 10
 WB_LEN = 2            # write-buffer entry: burst address, arrival cycle
 
 
@@ -131,22 +137,16 @@ def _push_window(ds, o, size, t, until):
 
 
 @njit(cache=True, inline="always")
-def _account(dp, ds, c, t):
-    """Rank power states (active: some bank open) up to cycle t."""
-    oc = dp[D_O_CH] + c * N_CH
-    d = t - ds[oc + CH_ACC_FROM]
+def _account(ds, o, active, t):
+    """A rank's power state changes at cycle t: the cycles since its last change go to
+    active (some bank open) or idle (all precharged). ``o``: the rank's PWR entry."""
+    d = t - ds[o + PW_FROM]
     if d > 0:
-        nr = dp[D_NRANKS]
-        for r in range(nr):
-            k = c * nr + r
-            if ds[dp[D_O_OCNT] + k] > 0:
-                ds[dp[D_O_PWR] + 2 * k] += d
-            else:
-                ds[dp[D_O_PWR] + 2 * k + 1] += d
-        ds[oc + CH_ACC_FROM] = t
+        ds[o + (PW_ACTIVE if active else PW_IDLE)] += d
+        ds[o + PW_FROM] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _issue(dp, ds, c, ty, b, t, row):
     """Issue command ``ty`` to bank ``b`` of channel ``c`` at cycle ``t``: counters,
     bank state, activation windows and timing (DRAMsim3 UpdateState/UpdateTiming)."""
@@ -157,8 +157,6 @@ def _issue(dp, ds, c, ty, b, t, row):
     ob = dp[D_O_OPEN] + c * nb + b
     oh = dp[D_O_HITS] + c * nb + b
     oc = dp[D_O_OCNT] + c * nr + r
-    if ty != RD and ty != WR:
-        _account(dp, ds, c, t)  # the rank power states change only here
     if ty == RD or ty == RDA:
         ds[kc + K_RD] += 1
         if ds[oh] != 0:
@@ -180,11 +178,15 @@ def _issue(dp, ds, c, ty, b, t, row):
     elif ty == RDA or ty == WRA or ty == PRE:
         if ds[ob] >= 0:
             ds[oc] -= 1
+            if ds[oc] == 0:  # the rank goes idle
+                _account(ds, dp[D_O_PWR] + (c * nr + r) * PW_LEN, True, t)
         ds[ob] = -1
         ds[oh] = 0
     elif ty == ACT:
         ds[ob] = row
         ds[oh] = 0
+        if ds[oc] == 0:  # the rank becomes active
+            _account(ds, dp[D_O_PWR] + (c * nr + r) * PW_LEN, False, t)
         ds[oc] += 1
         _push_window(ds, dp[D_O_FAW] + (c * nr + r) * FAW_LEN, 4, t, t + dp[D_TFAW])
         if dp[D_T32AW] > 0:
@@ -305,6 +307,7 @@ def _column(dp, ds, c, b, row, write, t):
     """One burst to bank ``b``, row ``row`` of channel ``c``, arriving at cycle t:
     refreshes due first, PRE/ACT if the row is not open, then the column command.
     Returns the column command's cycle."""
+    _flush(dp, ds, c)
     oc = dp[D_O_CH] + c * N_CH
     start = ds[oc + CH_COL_T]
     if t > start:
@@ -337,6 +340,7 @@ def _column(dp, ds, c, b, row, write, t):
 @njit(cache=True)
 def _drain(dp, ds, c, t):
     """Issue every write waiting in channel ``c``'s buffer, oldest first, not before t."""
+    _flush(dp, ds, c)
     ow = dp[D_O_WB] + c * dp[D_WBCAP] * WB_LEN
     oc = dp[D_O_CH] + c * N_CH
     for i in range(ds[oc + CH_WB_N]):
@@ -350,6 +354,136 @@ def _drain(dp, ds, c, t):
         if done > ds[oc + CH_LAST_DONE]:
             ds[oc + CH_LAST_DONE] = done
     ds[oc + CH_WB_N] = 0
+
+
+@njit(cache=True, inline="always")
+def _max_at(ds, i, v):
+    if v > ds[i]:
+        ds[i] = v
+
+
+@njit(cache=True, inline="always")
+def _rd_timing(dp, ds, c, b, tc):
+    """The constraints of a RD at ``tc`` on bank ``b`` of channel ``c`` (the table's RD
+    rows, unpacked in ``dp[D_RDT...]``: a RD constrains the RD, WR and PRE slots only)."""
+    nr = dp[D_NRANKS]
+    nb = nr * dp[D_NBANKS]
+    r = dp[D_BMAP + b]
+    ob = dp[D_O_NXB] + (c * nb + b) * N_SLOTS
+    og = dp[D_O_NXG] + (c * nr * dp[D_NBG] + dp[D_BMAP + nb + b]) * N_SLOTS
+    orr = dp[D_O_NXR] + (c * nr + r) * N_SLOTS
+    _max_at(ds, ob + S_RD, tc + dp[D_RDT + S_RD])
+    _max_at(ds, ob + S_WR, tc + dp[D_RDT + S_WR])
+    _max_at(ds, ob + S_PRE, tc + dp[D_RDT + S_PRE])
+    _max_at(ds, og + S_RD, tc + dp[D_RDT + N_SLOTS + S_RD])
+    _max_at(ds, og + S_WR, tc + dp[D_RDT + N_SLOTS + S_WR])
+    _max_at(ds, og + S_PRE, tc + dp[D_RDT + N_SLOTS + S_PRE])
+    _max_at(ds, orr + S_RD, tc + dp[D_RDT + 2 * N_SLOTS + S_RD])
+    _max_at(ds, orr + S_WR, tc + dp[D_RDT + 2 * N_SLOTS + S_WR])
+    _max_at(ds, orr + S_PRE, tc + dp[D_RDT + 2 * N_SLOTS + S_PRE])
+    if nr > 1:
+        for rr in range(nr):
+            if rr != r:
+                o = dp[D_O_NXR] + (c * nr + rr) * N_SLOTS
+                _max_at(ds, o + S_RD, tc + dp[D_RDT + 3 * N_SLOTS + S_RD])
+                _max_at(ds, o + S_WR, tc + dp[D_RDT + 3 * N_SLOTS + S_WR])
+                _max_at(ds, o + S_PRE, tc + dp[D_RDT + 3 * N_SLOTS + S_PRE])
+
+
+@njit(cache=True, inline="always")
+def _flush(dp, ds, c):
+    """End channel ``c``'s streak (see :func:`_read_hit`): count its pending RDs (all
+    row hits) and apply the constraints of its last one (they are monotone in time, so
+    the last RD's are those of all)."""
+    oc = dp[D_O_CH] + c * N_CH
+    b = ds[oc + CH_SK_BANK]
+    if b < 0:
+        return
+    n = ds[oc + CH_SK_N]
+    if n > 0:
+        kc = dp[D_O_CNT] + c * N_K
+        ds[kc + K_RD] += n
+        ds[kc + K_RDHIT] += n
+        ds[dp[D_O_HITS] + c * dp[D_NRANKS] * dp[D_NBANKS] + b] += n
+        _rd_timing(dp, ds, c, b, ds[oc + CH_COL_T])
+        done = ds[oc + CH_COL_T] + dp[D_RDELAY]
+        if done > ds[oc + CH_LAST_DONE]:
+            ds[oc + CH_LAST_DONE] = done
+    ds[oc + CH_SK_BANK] = -1
+    ds[oc + CH_SK_N] = 0
+
+
+@njit(cache=True, inline="always")
+def _read_hit(dp, ds, c, b, row, td):
+    """The common read, with nothing to do before its RD: its row open (open-page
+    policy), no refresh due, no write waiting in the channel's buffer (the caller
+    checks). Issues the RD and returns its completion (controller cycles); -1, with
+    nothing changed, for any other read.
+
+    A run of such reads to one row of one bank (a streak: a sequential stream) is
+    cheaper still: nothing else has issued in the channel since the streak's first
+    RD, so the next RD waits only for the arrival and the same-bank RD-to-RD delay
+    after the last; its counters and constraints are applied when the streak ends
+    (:func:`_flush`, called before any other command of the channel)."""
+    oc = dp[D_O_CH] + c * N_CH
+    if dp[D_CLOSE] != 0:
+        return -1
+    col_t = ds[oc + CH_COL_T]
+    start = td if td > col_t else col_t
+    if ds[oc + CH_REF_NEXT] <= start:
+        return -1
+    if ds[oc + CH_SK_BANK] == b and ds[oc + CH_SK_ROW] == row:
+        tc = col_t + dp[D_RR]
+        if start > tc:
+            tc = start
+        ds[oc + CH_SK_N] += 1
+        ds[oc + CH_COL_T] = tc
+        # the streak's last completion is the channel's latest: set when it ends
+        ds[oc + CH_READS] += 1
+        ds[oc + CH_RLAT_SUM] += tc + dp[D_RDELAY] - td + 1
+        return tc + dp[D_RDELAY]
+    else:
+        nb = dp[D_NRANKS] * dp[D_NBANKS]
+        if ds[dp[D_O_OPEN] + c * nb + b] != row:
+            return -1
+        _flush(dp, ds, c)
+        tc = _nx(dp, ds, c, b, S_RD)
+        if start > tc:
+            tc = start
+        kc = dp[D_O_CNT] + c * N_K
+        oh = dp[D_O_HITS] + c * nb + b
+        ds[kc + K_RD] += 1
+        if ds[oh] != 0:
+            ds[kc + K_RDHIT] += 1
+        ds[oh] += 1
+        _rd_timing(dp, ds, c, b, tc)
+        ds[oc + CH_SK_BANK] = b
+        ds[oc + CH_SK_ROW] = row
+    ds[oc + CH_COL_T] = tc
+    done = tc + dp[D_RDELAY]
+    ds[oc + CH_READS] += 1
+    ds[oc + CH_RLAT_SUM] += done - td + 1  # DRAMsim3: from the cycle it entered, plus one
+    if done > ds[oc + CH_LAST_DONE]:
+        ds[oc + CH_LAST_DONE] = done
+    return done
+
+
+@njit(cache=True, inline="always")
+def dram_read_fast(dp, ds, t, addr):
+    """:func:`dram_request` for the common read (one burst per line, see
+    :func:`_read_hit`), small enough to inline in the cache kernel; -1 (nothing
+    changed) for any other request, which then goes to :func:`dram_request`."""
+    if dp[D_NBURST] != 1:
+        return -1
+    a = addr & dp[D_CAPMASK]
+    c, b, row = _fields(dp, a)
+    if ds[dp[D_O_CH] + c * N_CH + CH_WB_N] != 0:
+        return -1
+    td = _cdiv(t * dp[D_PH], dp[D_PD])
+    done = _read_hit(dp, ds, c, b, row, td)
+    if done < 0:
+        return -1
+    return _cdiv(done * dp[D_PD], dp[D_PH])
 
 
 @njit(cache=True, inline="always")
@@ -369,38 +503,23 @@ def _burst(dp, ds, a, write, td):
         if nwb + 1 >= dp[D_WBCAP]:
             _drain(dp, ds, c, td)
         return td
-    ds[kc + K_READS] += 1
+    ds[oc + CH_READS] += 1
     for i in range(nwb):
         if ds[ow + i * WB_LEN] == a:
             # served from the write buffer the next cycle (DRAMsim3)
             ds[kc + K_FWD] += 1
-            ds[kc + K_RLAT_SUM] += 1
+            ds[oc + CH_RLAT_SUM] += 1
             return td + 1
+    if nwb == 0:
+        done = _read_hit(dp, ds, c, b, row, td)
+        if done >= 0:
+            return done
     col_t = ds[oc + CH_COL_T]
-    start = td if td > col_t else col_t
-    nb = dp[D_NRANKS] * dp[D_NBANKS]
-    if (ds[dp[D_O_OPEN] + c * nb + b] == row and dp[D_CLOSE] == 0
-            and ds[oc + CH_REF_NEXT] > start and not (nwb > dp[D_DRAIN] and col_t < td)):
-        # the common case, inline: a row hit with no refresh due and no write drain
-        tc = _nx(dp, ds, c, b, S_RD)
-        if start > tc:
-            tc = start
-        oh = dp[D_O_HITS] + c * nb + b
-        ds[kc + K_RD] += 1
-        if ds[oh] != 0:
-            ds[kc + K_RDHIT] += 1
-        ds[oh] += 1
-        _timing(dp, ds, c, RD, b, dp[D_BMAP + b], tc)
-        ds[oc + CH_COL_T] = tc
-    else:
-        if nwb > dp[D_DRAIN] and col_t < td:
-            _drain(dp, ds, c, col_t + 1)
-        tc = _column(dp, ds, c, b, row, False, td)
+    if nwb > dp[D_DRAIN] and col_t < td:
+        _drain(dp, ds, c, col_t + 1)
+    tc = _column(dp, ds, c, b, row, False, td)
     done = tc + dp[D_RDELAY]
-    lat = done - td + 1  # DRAMsim3 counts from the cycle the request entered, plus one
-    ds[kc + K_RLAT_SUM] += lat
-    if lat > ds[kc + K_RLAT_MAX]:
-        ds[kc + K_RLAT_MAX] = lat
+    ds[oc + CH_RLAT_SUM] += done - td + 1  # DRAMsim3: from the cycle it entered, plus one
     if done > ds[oc + CH_LAST_DONE]:
         ds[oc + CH_LAST_DONE] = done
     return done
@@ -430,6 +549,7 @@ def dram_finish(dp, ds, t):
     Returns the end in controller cycles."""
     td = _cdiv(t * dp[D_PH], dp[D_PD])
     for c in range(dp[D_NCH]):
+        _flush(dp, ds, c)
         oc = dp[D_O_CH] + c * N_CH
         if ds[oc + CH_WB_N] > 0:
             _drain(dp, ds, c, td)
@@ -440,6 +560,9 @@ def dram_finish(dp, ds, t):
             end = ds[oc + CH_LAST_DONE]
     for c in range(dp[D_NCH]):
         _refresh_upto(dp, ds, c, end)
-        _account(dp, ds, c, end)
+        nr = dp[D_NRANKS]
+        for r in range(nr):
+            _account(ds, dp[D_O_PWR] + (c * nr + r) * PW_LEN,
+                     ds[dp[D_O_OCNT] + c * nr + r] > 0, end)
     return end
 

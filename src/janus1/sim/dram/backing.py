@@ -40,7 +40,6 @@ class BackingStats:
     ref_cmds: int
     refb_cmds: int
     read_latency_mean: float | None  # controller cycles, arrival to data (as DRAMsim3)
-    read_latency_max: int
     row_hit_rate: float | None       # read row hits / read commands
     active_cycles: int               # rank-cycles with a bank open, summed over ranks
     idle_cycles: int
@@ -108,13 +107,24 @@ class DramBacking:
         dp[M.D_TAB_N: M.D_TAB_N + 32] = tab_n.reshape(-1)
         dp[M.D_TAB_S: M.D_TAB_S + 32 * M.N_SLOTS] = tab_s.reshape(-1)
         dp[M.D_TAB_D: M.D_TAB_D + 32 * M.N_SLOTS] = tab_d.reshape(-1)
+        # a RD's rows of the table by relation and slot (a large negative delay: no
+        # constraint; _read_hit applies the RD, WR and PRE slots, the only ones a RD sets)
+        rdt = np.full((4, M.N_SLOTS), -(1 << 40), np.int64)
+        for rel in range(4):
+            for m in range(int(tab_n[M.RD, rel])):
+                slot = int(tab_s[M.RD, rel, m])
+                assert slot in (M.S_RD, M.S_WR, M.S_PRE), "a RD constrains RD/WR/PRE only"
+                rdt[rel, slot] = max(rdt[rel, slot], int(tab_d[M.RD, rel, m]))
+        dp[M.D_RDT: M.D_RDT + 4 * M.N_SLOTS] = rdt.reshape(-1)
+        dp[M.D_RR] = rdt[0, M.S_RD]
         # state blocks, in order
+        # (the per-channel scalars first: the streak reads touch only them)
         sizes = ((M.D_O_CH, nch * M.N_CH), (M.D_O_OPEN, nch * nb), (M.D_O_HITS, nch * nb),
                  (M.D_O_NXB, nch * nb * M.N_SLOTS),
                  (M.D_O_NXG, nch * nr * spec.bankgroups * M.N_SLOTS),
                  (M.D_O_NXR, nch * nr * M.N_SLOTS), (M.D_O_FAW, nch * nr * M.FAW_LEN),
                  (M.D_O_AW, nch * nr * M.AW_LEN), (M.D_O_OCNT, nch * nr),
-                 (M.D_O_PWR, nch * nr * 2), (M.D_O_REF, nch * units),
+                 (M.D_O_PWR, nch * nr * M.PW_LEN), (M.D_O_REF, nch * units),
                  (M.D_O_WB, nch * spec.trans_queue_size * M.WB_LEN), (M.D_O_CNT, nch * M.N_K))
         off = 0
         for key, n in sizes:
@@ -128,6 +138,7 @@ class DramBacking:
         for c in range(nch):
             ds[dp[M.D_O_REF] + c * units: dp[M.D_O_REF] + (c + 1) * units] = first
             ds[dp[M.D_O_CH] + c * M.N_CH + M.CH_REF_NEXT] = first.min()
+            ds[dp[M.D_O_CH] + c * M.N_CH + M.CH_SK_BANK] = -1  # no streak
         self.dp = dp
         self.ds = ds
 
@@ -147,12 +158,14 @@ class DramBacking:
         cnt = ds[dp[M.D_O_CNT]: dp[M.D_O_CNT] + spec.channels * M.N_K].reshape(
             spec.channels, M.N_K)
         tot = cnt.sum(axis=0)
-        pwr = ds[dp[M.D_O_PWR]: dp[M.D_O_PWR] + spec.channels * spec.ranks * 2].reshape(-1, 2)
-        active, idle = int(pwr[:, 0].sum()), int(pwr[:, 1].sum())
+        pwr = ds[dp[M.D_O_PWR]: dp[M.D_O_PWR] + spec.channels * spec.ranks * M.PW_LEN
+                 ].reshape(-1, M.PW_LEN)
+        active, idle = int(pwr[:, M.PW_ACTIVE].sum()), int(pwr[:, M.PW_IDLE].sum())
         energy = idd_energy(spec, act=int(tot[M.K_ACT]), read=int(tot[M.K_RD]),
                             write=int(tot[M.K_WR]), ref=int(tot[M.K_REF]),
                             refb=int(tot[M.K_REFB]), active_cycles=active, idle_cycles=idle)
-        reads = int(tot[M.K_READS])
+        chs = ds[dp[M.D_O_CH]: dp[M.D_O_CH] + spec.channels * M.N_CH].reshape(-1, M.N_CH)
+        reads = int(chs[:, M.CH_READS].sum())
         rd_cmds = int(tot[M.K_RD])
         return BackingStats(
             dram=spec.name, tck_ns=spec.tck_ns, cycles=end, read_bursts=reads,
@@ -161,7 +174,6 @@ class DramBacking:
             write_row_hits=int(tot[M.K_WRHIT]), act_cmds=int(tot[M.K_ACT]),
             pre_cmds=int(tot[M.K_PRE]), ref_cmds=int(tot[M.K_REF]),
             refb_cmds=int(tot[M.K_REFB]),
-            read_latency_mean=int(tot[M.K_RLAT_SUM]) / reads if reads else None,
-            read_latency_max=int(cnt[:, M.K_RLAT_MAX].max()) if reads else 0,
+            read_latency_mean=int(chs[:, M.CH_RLAT_SUM].sum()) / reads if reads else None,
             row_hit_rate=int(tot[M.K_RDHIT]) / rd_cmds if rd_cmds else None,
             active_cycles=active, idle_cycles=idle, energy=energy, energy_pj=energy.total)

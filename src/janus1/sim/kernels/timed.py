@@ -71,7 +71,7 @@ once.
 import numpy as np
 from numba import njit
 
-from janus1.sim.dram._stream import dram_request
+from janus1.sim.dram._stream import dram_read_fast, dram_request
 from janus1.sim.kernels.ops import (bank_index, match, match_ways, promote,  # noqa: F401
                                     set_index, take_oldest, trailing_zeros, xorshift)
 from janus1.sim.layout import (FIFO, G_CLOCK, G_DRAM_QWAIT, G_DRAM_RD, G_DRAM_REQ,
@@ -619,7 +619,9 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, dp, ds, tags, meta
                     g[G_DRAM_REQ] += 1
                     if timed:
                         if dram:
-                            td = dram_request(dp, ds, tt, (y >> dsh) << lsh, 0)
+                            td = dram_read_fast(dp, ds, tt, (y >> dsh) << lsh)
+                            if td < 0:
+                                td = dram_request(dp, ds, tt, (y >> dsh) << lsh, 0)
                             if td - tt > lat_rd:
                                 g[G_DRAM_QWAIT] += td - tt - lat_rd
                             tt = td
