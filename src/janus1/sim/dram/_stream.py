@@ -503,6 +503,10 @@ def _burst(dp, ds, a, write, td):
         if nwb + 1 >= dp[D_WBCAP]:
             _drain(dp, ds, c, td)
         return td
+    if nwb == 0:
+        done = _read_hit(dp, ds, c, b, row, td)  # counts the read itself
+        if done >= 0:
+            return done
     ds[oc + CH_READS] += 1
     for i in range(nwb):
         if ds[ow + i * WB_LEN] == a:
@@ -510,10 +514,6 @@ def _burst(dp, ds, a, write, td):
             ds[kc + K_FWD] += 1
             ds[oc + CH_RLAT_SUM] += 1
             return td + 1
-    if nwb == 0:
-        done = _read_hit(dp, ds, c, b, row, td)
-        if done >= 0:
-            return done
     col_t = ds[oc + CH_COL_T]
     if nwb > dp[D_DRAIN] and col_t < td:
         _drain(dp, ds, c, col_t + 1)
@@ -566,3 +566,15 @@ def dram_finish(dp, ds, t):
                      ds[dp[D_O_OCNT] + c * nr + r] > 0, end)
     return end
 
+
+
+@njit(cache=True)
+def replay(dp, ds, t, addr, write):
+    """Every request of a batch in order (``t``: arrival, hierarchy cycles); returns the
+    last completion."""
+    last = 0
+    for i in range(addr.size):
+        d = dram_request(dp, ds, t[i], addr[i], write[i])
+        if d > last:
+            last = d
+    return last

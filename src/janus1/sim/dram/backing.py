@@ -17,7 +17,7 @@ import numpy as np
 from .model import EnergyBreakdown, idd_energy
 from .spec import DramSpec
 
-__all__ = ["DramBacking", "BackingStats"]
+__all__ = ["DramBacking", "BackingStats", "replay_requests"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,3 +177,17 @@ class DramBacking:
             read_latency_mean=int(chs[:, M.CH_RLAT_SUM].sum()) / reads if reads else None,
             row_hit_rate=int(tot[M.K_RDHIT]) / rd_cmds if rd_cmds else None,
             active_cycles=active, idle_cycles=idle, energy=energy, energy_pj=energy.total)
+
+
+def replay_requests(spec: DramSpec, addresses: np.ndarray, is_write: np.ndarray,
+                    cycles: np.ndarray) -> BackingStats:
+    """The hierarchy's DRAM model on a batch of requests arriving at ``cycles``
+    (controller cycles, non-decreasing): what it does behind the caches, for comparison
+    with :func:`janus1.sim.dram.simulate_dram` (the standalone controller)."""
+    from . import _stream as M
+
+    b = DramBacking(spec, clock_hz=1e9 / spec.tck_ns, line_bytes=spec.request_bytes)
+    t = np.ascontiguousarray(cycles, dtype=np.int64)
+    last = int(M.replay(b.dp, b.ds, t, np.ascontiguousarray(addresses, dtype=np.int64),
+                        np.ascontiguousarray(is_write, dtype=np.int64)))
+    return b.stats(max(last, int(t[-1]) if t.size else 0))
