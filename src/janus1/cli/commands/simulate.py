@@ -109,7 +109,9 @@ def _dram_override(dram: str) -> str:
     try:
         load_dram(dram, [])
     except (ConfigError, InputError) as exc:
-        raise type(exc)(f"--dram {dram}: {exc}") from None
+        msg = str(exc)
+        raise type(exc)(f"--dram: {msg}" if msg.startswith(dram) else
+                        f"--dram {dram}: {msg}") from None
     quoted = dram.replace("\\", "\\\\").replace('"', '\\"')
     return f'memory.dram="{quoted}"'
 
