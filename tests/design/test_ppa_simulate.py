@@ -250,3 +250,21 @@ def test_fixed_latency_backing_is_the_tier_without_its_dram() -> None:
     assert dram.hierarchy.hierarchy.level == fixed.hierarchy.hierarchy.level
     with pytest.raises(InputError, match="backing must be one of"):
         simulate_decode(d, load_spec(MODEL), backing="ddr", **kw)
+
+
+def test_design_without_a_dram_model_compares_roofline_and_fixed_latency() -> None:
+    # the LPDDR5 tier without its DRAM model: the result is the fixed-latency run, its
+    # DRAM energy the tier's 4 pJ/bit, and the comparison has no DRAM-model row
+    d = load_design("janus-1", [*SMALL, 'tiers.2.dram=""'])
+    r = ppa_simulated(d, load_spec(MODEL), context=CTX, sim_layers=1, compare=True)
+    s = r.simulate
+    assert s is not None and s.comparison is not None
+    assert [x.model for x in s.comparison.rows] == ["roofline", "fixed-latency"]
+    assert s.decode.memory_model == "fixed-latency"
+    assert s.decode.step.memory["peak_bandwidth_bytes_per_s"] == pytest.approx(68.3e9)
+    assert s.energy_pj_per_token["LPDDR5"] == pytest.approx(s.decode.dram_bytes * 8 * 4.0)
+    assert "LPDDR5 background" not in r.power_breakdown_w
+    assert s.dram_energy_source.startswith("DRAM bytes x 4 pJ/bit")
+    fixed = s.comparison.row("fixed-latency")
+    assert fixed is not None and fixed.tokens_per_s == pytest.approx(r.tokens_per_s)
+    assert "names no DRAM model" in s.comparison.note

@@ -162,7 +162,7 @@ def _echo_comparison(c: dict[str, Any]) -> None:
         ["ms/token", *(f"{r['seconds_per_token'] * 1e3:.2f}" for r in rows)],
         ["J/token", *(f"{r['joules_per_token']:.4g}" + (" (runaway)" if r["runaway"] else "")
                       for r in rows)],
-        ["dynamic J/token", *(f"{r['dynamic_joules_per_token']:.4f}" for r in rows)],
+        ["dynamic J/token", *(f"{r['dynamic_joules_per_token']:.4g}" for r in rows)],
         ["DRAM MB/token", *(f"{r['dram_bytes_per_token'] / 1e6:.1f}" for r in rows)],
         ["DRAM GB/s achieved", *(f"{r['dram_bandwidth_bytes_per_s'] / 1e9:.2f}" for r in rows)],
         ["DRAM GB/s peak", *(f"{r['dram_peak_bandwidth_bytes_per_s'] / 1e9:.2f}" for r in rows)],
