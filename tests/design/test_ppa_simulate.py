@@ -13,7 +13,13 @@ from click.testing import CliRunner
 
 from janus1.cli import cli
 from janus1.design import load_design, ppa
-from janus1.design.simulate import design_hierarchy, ppa_simulated
+from janus1.design.simulate import (
+    design_hierarchy,
+    fixed_latency_memory,
+    ppa_simulated,
+    simulate_decode,
+)
+from janus1.errors import InputError
 from janus1.models import load_spec
 from janus1.workload.analysis import analyze
 
@@ -59,7 +65,10 @@ def test_json_keys(small: dict) -> None:
 def test_time_at_least_the_bandwidth_bound(small: dict) -> None:
     s = small["simulate"]
     bw = s["memory"]["peak_bandwidth_bytes_per_s"]
-    assert bw == pytest.approx(68.3e9)  # the design's LPDDR5, not the preset's 51.2 GB/s
+    # the design's DRAM model lpddr5x-8533: 2 channels x 64 B per BL16 burst of 2 CK at
+    # tCK 0.9375 ns = 2 x 64 B / 1.875 ns = 68.27 GB/s (the tier states 68.3 GB/s)
+    assert s["memory"]["model"] == "dram" and s["memory"]["dram"] == "lpddr5x-8533"
+    assert bw == pytest.approx(2 * 64 / (2 * 0.9375e-9))
     print(f"simulated {s['seconds_per_token'] * 1e6:.1f} us/token, DRAM "
           f"{s['dram_bytes'] / 1e6:.2f} MB -> bound {s['dram_bytes'] / bw * 1e6:.1f} us; "
           f"roofline {s['vs_roofline']['roofline_seconds_per_token'] * 1e6:.1f} us")
@@ -73,7 +82,10 @@ def test_streaming_model_reads_every_weight_from_dram(small: dict) -> None:
     # 7.6 MB of weights cycle through 3 MiB of LRU caches: nothing survives from one
     # token to the next, so every weight byte comes from DRAM again, while the roofline
     # assumes the tiers keep 3 MiB of them. Simulated tokens/s is then at most the
-    # roofline's and, with head-major streams at near-peak DRAM bandwidth, not far below.
+    # roofline's; the DRAM model streams at about 46% of its peak (a stream's lines stay
+    # in one bank group for 4 KiB: tCCD_L 4 CK per 2-CK burst), so the simulated step
+    # takes 270 us against the roofline's 86 us (measured ratio 0.318); a DRAM slower
+    # than that fails the lower bound.
     an = analyze(load_spec(MODEL), context=CTX, precision="int4")
     s = small["simulate"]
     assert s["dram_bytes"] >= 0.99 * an.weight_bytes
@@ -96,8 +108,17 @@ def test_energy_from_counts(small: dict) -> None:
         e = reads * m.read_energy_pj + writes * m.write_energy_pj
         assert lv["energy_pj"] == pytest.approx(e)
         assert small["power_breakdown_w"][f"{t.name} dynamic"] == pytest.approx(e * 1e-12 * tps)
-    assert small["power_breakdown_w"]["LPDDR5 dynamic"] == pytest.approx(
-        s["dram_bytes"] * 8 * 4.0e-12 * tps)  # the preset's 4 pJ/bit
+    # the DRAM model's IDD energy: commands per token, standby and refresh as powers over
+    # the memory time (here the memory time is the token's: memory-bound)
+    m, pb = s["memory"], small["power_breakdown_w"]
+    bg, ref, e = m["energy_background_pj"], m["energy_refresh_pj"], m["energy_pj"]
+    assert 0 < bg + ref < e
+    assert s["seconds_per_token"] >= s["compute_seconds_per_token"]
+    assert pb["LPDDR5 dynamic"] == pytest.approx((e - bg - ref) * 1e-12 * tps)
+    assert pb["LPDDR5 background"] == pytest.approx(bg * 1e-12 / s["seconds_per_token"])
+    assert pb["LPDDR5 refresh"] == pytest.approx(ref * 1e-12 / s["seconds_per_token"])
+    assert s["energy_pj_per_token"]["LPDDR5"] == pytest.approx(e)
+    assert s["dram_energy_source"].startswith("DRAM model lpddr5x-8533")
     assert small["power_w"] == pytest.approx(sum(small["power_breakdown_w"].values()))
     assert small["joules_per_token"] == pytest.approx(small["power_w"] / tps)
 
@@ -111,8 +132,15 @@ def test_hierarchy_follows_the_design() -> None:
     assert h.level[0].size_bytes == 32 * 2**20 and h.level[0].banks == 8
     assert h.level[0].hit_latency_cycles == math.ceil(m0.latency_ns * 1e-9 * h.clock_hz - 1e-9)
     assert h.level[1].ways == 8 and h.level[1].mshrs == 40
-    assert h.memory.bandwidth_bytes_per_s == pytest.approx(68.3e9)
-    assert h.memory.latency_ns == pytest.approx(80.0)
+    # the tier's DRAM model backs the hierarchy: its idle read latency (30 CK of 0.9375
+    # ns) and peak; the tier's own latency and bandwidth are the fixed-latency memory
+    assert h.memory.dram == "lpddr5x-8533"
+    assert h.memory.bandwidth_bytes_per_s == pytest.approx(2 * 64 / (2 * 0.9375e-9))
+    assert h.memory.latency_ns == pytest.approx(30 * 0.9375)
+    fixed = fixed_latency_memory(d, dh)
+    assert not fixed.dram and fixed.name == "LPDDR5"
+    assert fixed.bandwidth_bytes_per_s == pytest.approx(68.3e9)
+    assert fixed.latency_ns == pytest.approx(80.0)
     assert h.level[1].refresh_interval_ns > h.level[1].refresh_busy_ns > 0
     # the MSHR rule sizes the level that states none
     assert any(n.startswith("MSHRs") and "T1-SRAM" in n for n in dh.notes)
@@ -162,3 +190,81 @@ def test_runaway_roofline_simulates_refresh_at_the_package_limit() -> None:
     assert any("package limit" in w for w in r.warnings)
     v = r.simulate.vs_roofline
     assert v.dynamic_joules_per_token > 0 and v.roofline_dynamic_joules_per_token > 0
+
+
+# ------------------------------------------------- roofline, fixed latency, DRAM model
+
+def test_three_memory_models_side_by_side(small: dict) -> None:
+    s = small["simulate"]
+    rows = {r["model"]: r for r in s["memory_models"]["rows"]}
+    assert [r["model"] for r in s["memory_models"]["rows"]] == ["roofline", "fixed-latency",
+                                                                "dram"]
+    roof, fixed, dram = rows["roofline"], rows["fixed-latency"], rows["dram"]
+    # the DRAM model's row is the result's own figures
+    assert dram["tokens_per_s"] == pytest.approx(small["tokens_per_s"])
+    assert dram["joules_per_token"] == pytest.approx(small["joules_per_token"])
+    assert dram["dram_bytes_per_token"] == pytest.approx(s["dram_bytes"])
+    assert roof["tokens_per_s"] == pytest.approx(small["roofline_tokens_per_s"])
+    assert roof["joules_per_token"] == pytest.approx(small["roofline_joules_per_token"])
+    # achieved bandwidth = DRAM bytes / memory time, at most the peak; the row's
+    # utilization is the simulator's own
+    for r in (fixed, dram):
+        bw = r["dram_bytes_per_token"] / r["memory_seconds_per_token"]
+        assert r["dram_bandwidth_bytes_per_s"] == pytest.approx(bw)
+        assert bw <= r["dram_peak_bandwidth_bytes_per_s"] * (1 + 1e-9)
+        assert r["dram_utilization"] == pytest.approx(bw / r["dram_peak_bandwidth_bytes_per_s"])
+    assert dram["dram_utilization"] == pytest.approx(s["memory"]["utilization"])
+    assert dram["dram_peak_bandwidth_bytes_per_s"] == pytest.approx(2 * 64 / 1.875e-9)
+    assert fixed["dram_peak_bandwidth_bytes_per_s"] == pytest.approx(68.3e9)  # the tier's
+    # the DRAM model's energy is in J/token; the fixed-latency run's is bytes x 4 pJ/bit
+    assert dram["dram_energy_pj_per_token"] == pytest.approx(s["energy_pj_per_token"]["LPDDR5"])
+    assert dram["dram_energy_pj_per_token"] == pytest.approx(s["memory"]["energy_pj"])
+    assert dram["dram_per_bit_pj_per_token"] == pytest.approx(s["dram_bytes"] * 8 * 4.0)
+    assert fixed["dram_energy_pj_per_token"] == pytest.approx(
+        fixed["dram_bytes_per_token"] * 8 * 4.0)
+    assert dram["dynamic_joules_per_token"] * 1e12 > dram["dram_energy_pj_per_token"]
+    assert small["joules_per_token"] * 1e12 > dram["dram_energy_pj_per_token"]
+    # figures only the DRAM model has
+    assert 0 < dram["row_hit_rate"] <= 1 and dram["act_per_kib"] > 0
+    assert dram["ref_cmds_per_token"] > 0
+    assert fixed["row_hit_rate"] is None and roof["row_hit_rate"] is None
+    # the same trace: the same lines leave the hierarchy (timing moves only prefetches)
+    assert fixed["dram_bytes_per_token"] == pytest.approx(dram["dram_bytes_per_token"],
+                                                          rel=0.02)
+    print({m: (round(r["tokens_per_s"]), round(r["dram_utilization"], 3))
+           for m, r in rows.items()})
+
+
+def test_fixed_latency_backing_is_the_tier_without_its_dram() -> None:
+    d = load_design("janus-1", SMALL)
+    kw = dict(context=CTX, precision="int4", junction_c=60.0, sim_layers=1)
+    fixed = simulate_decode(d, load_spec(MODEL), backing="fixed-latency", **kw)
+    m = fixed.step.memory
+    assert fixed.memory_model == "fixed-latency" and m["model"] == "fixed-latency"
+    assert m["dram"] is None and m["row_hit_rate"] is None and fixed.dram_energy_pj is None
+    assert fixed.hierarchy.hierarchy.memory.latency_ns == pytest.approx(100.0)
+    assert any("its DRAM model removed" in n for n in fixed.hierarchy.notes)
+    # the levels are the design's either way
+    dram = simulate_decode(d, load_spec(MODEL), **kw)
+    assert dram.memory_model == "dram" and dram.dram_energy_pj > 0
+    assert dram.hierarchy.hierarchy.level == fixed.hierarchy.hierarchy.level
+    with pytest.raises(InputError, match="backing must be one of"):
+        simulate_decode(d, load_spec(MODEL), backing="ddr", **kw)
+
+
+def test_design_without_a_dram_model_compares_roofline_and_fixed_latency() -> None:
+    # the LPDDR5 tier without its DRAM model: the result is the fixed-latency run, its
+    # DRAM energy the tier's 4 pJ/bit, and the comparison has no DRAM-model row
+    d = load_design("janus-1", [*SMALL, 'tiers.2.dram=""'])
+    r = ppa_simulated(d, load_spec(MODEL), context=CTX, sim_layers=1, compare=True)
+    s = r.simulate
+    assert s is not None and s.comparison is not None
+    assert [x.model for x in s.comparison.rows] == ["roofline", "fixed-latency"]
+    assert s.decode.memory_model == "fixed-latency"
+    assert s.decode.step.memory["peak_bandwidth_bytes_per_s"] == pytest.approx(68.3e9)
+    assert s.energy_pj_per_token["LPDDR5"] == pytest.approx(s.decode.dram_bytes * 8 * 4.0)
+    assert "LPDDR5 background" not in r.power_breakdown_w
+    assert s.dram_energy_source.startswith("DRAM bytes x 4 pJ/bit")
+    fixed = s.comparison.row("fixed-latency")
+    assert fixed is not None and fixed.tokens_per_s == pytest.approx(r.tokens_per_s)
+    assert "names no DRAM model" in s.comparison.note

@@ -30,6 +30,8 @@ SMALL: dict[str, dict[str, Any]] = {
     "fixed": {"max_tokens": 512, "budget_tokens": 256, "greedy_steps": 16},
     "sim_prefetch": {"lookaheads": [4, 16], "layers": 1},
     "sim_memory": {"factors": [0.5, 2.0], "layers": 1, "tokens": 1},
+    "sim_dram": {"model": "stories15m", "context": 256, "sim_layers": 1,
+                 "design_set": ["tiers.0.capacity=1MiB", "tiers.1.capacity=2MiB"]},
 }
 
 
@@ -143,7 +145,8 @@ def test_every_figure_of_a_study_is_publication_ready(tmp_path: Path) -> None:
     # the summary plus at least one figure per section that drew one before this issue
     assert (out / "summary.png") in pngs
     assert {p.parent.name for p in pngs} >= {"kvcache", "roofline", "quant", "kvstudy",
-                                             "fixed", "sim_prefetch", "sim_memory"} & set(names)
+                                             "fixed", "sim_prefetch", "sim_memory",
+                                             "sim_dram"} & set(names)
     problems = [m for p in pngs for m in check_png(p)]
     assert not problems, problems
     # the summary has its nine panels drawn (every summary section ran) and leads the report

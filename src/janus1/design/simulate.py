@@ -28,12 +28,20 @@ Protocol (stated once; docs/technology.md repeats it for users):
   per token = per level: load hits (stores taken to hit at the level's hit rate) and
   victims written back x the macro's read energy; stores, fills and write-backs
   received x its write energy (per line access; a miss costs a tag check, not charged:
-  serial tag-data access); DRAM: bytes moved x the tier's energy per bit. Compute
+  serial tag-data access); DRAM: with a DRAM model behind the hierarchy (the tier's
+  ``dram``), the model's IDD energy of the step (ACT, RD/WR bursts, background and
+  refresh of the device core rail; no I/O), else bytes moved x the tier's energy per
+  bit (``energy_pj_per_bit``: a whole-access figure incl. I/O). Compute
   energy per token is the roofline's (MACs x energy per MAC). Static power (leakage,
   refresh, PHY, other) is re-solved with the junction temperature at the simulated
   dynamic power; the eDRAM refresh of the hierarchy depends on that temperature, so
   the step is simulated again (at most ``MAX_PASSES`` in all) while the temperature
   moves an eDRAM retention by over 10%.
+* **Memory models compared** (``compare=True``, ``ppa --simulate``): the same step on the
+  same hierarchy with ``memory.dram`` removed (the design tier's ``latency_ns`` and
+  bandwidth, a fixed latency behind a bandwidth queue; DRAM energy at its pJ/bit), at the
+  last pass's refresh temperature, next to the roofline and the DRAM model
+  (:class:`MemoryComparison`).
 """
 
 from __future__ import annotations
@@ -48,14 +56,15 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from ..models.spec import ModelSpec
 from .hierarchy import DesignHierarchy, design_hierarchy
-from .ppa import PPAResult, ppa, solve_power
+from .ppa import PowerSolution, PPAResult, ppa, solve_power
 from .spec import DesignSpec
 
 if TYPE_CHECKING:
     from ..sim import SimResult
 
-__all__ = ["DEFAULT_SIM_LAYERS", "DEFAULT_KV_LAYOUT", "KV_LAYOUTS", "MAX_PASSES",
-           "SimulatedDecode", "SimulatedPPA", "SimPass", "VsRoofline", "design_hierarchy",
+__all__ = ["BACKINGS", "DEFAULT_SIM_LAYERS", "DEFAULT_KV_LAYOUT", "KV_LAYOUTS", "MAX_PASSES",
+           "MemoryComparison", "MemoryModelFigures", "SimulatedDecode", "SimulatedPPA",
+           "SimPass", "VsRoofline", "design_hierarchy", "fixed_latency_memory",
            "simulate_decode", "ppa_simulated"]
 
 DEFAULT_SIM_LAYERS = 2
@@ -66,6 +75,14 @@ MAX_PASSES = 3               # simulations for the refresh-temperature loop (see
 # line-interleaved banks), so every key slice of a head falls into one bank.
 KV_LAYOUTS = ("head-major", "position-major")
 DEFAULT_KV_LAYOUT = "head-major"
+# The backing store of the simulated hierarchy: the design's (its tier's DRAM model when
+# it names one) or a fixed latency plus bandwidth from the tier's latency_ns and bandwidth.
+BACKINGS = ("design", "fixed-latency")
+# The DRAM model's figures of SimResult.memory kept in the JSON (None with a fixed latency).
+_DRAM_KEYS = ("model", "dram", "idle_latency_ns", "row_hit_rate", "read_cmds",
+              "read_row_hits", "write_cmds", "act_cmds", "pre_cmds", "ref_cmds",
+              "forwarded_reads", "dram_read_latency_mean_ns", "energy_pj",
+              "energy_background_pj", "energy_refresh_pj")
 # The filler stands for the other layers; it lives far above every region of
 # janus1.trace.MemoryMap (weights 0, KV 4 GiB, activations 12 GiB).
 _FILLER_BASE = 1 << 40
@@ -110,6 +127,19 @@ class SimulatedDecode:
         """DRAM bytes (read + written) per token."""
         return float(self.step.memory["bytes_moved"])
 
+    @property
+    def memory_model(self) -> str:
+        """``dram`` (a DRAM model behind the hierarchy) or ``fixed-latency``."""
+        return str(self.step.memory["model"])
+
+    @property
+    def dram_energy_pj(self) -> float | None:
+        """The DRAM model's energy per token (pJ; None with a fixed latency)."""
+        if self.memory_model != "dram":
+            return None
+        e = self.step.memory["energy_pj"]
+        return None if e is None else float(e)
+
     def latency(self, *, ns: bool = False) -> dict[str, float | None]:
         """Percentiles, max and mean of the simulated step's accesses (not scaled), in
         design cycles or ns."""
@@ -136,6 +166,7 @@ class SimulatedDecode:
                                        "peak_bandwidth_bytes_per_s", "bytes_moved",
                                        "bandwidth_bytes_per_s", "utilization")}
         mem["queue_wait_cycles"] = (m["queue_wait_cycles"] or 0) / k
+        mem.update({key: m.get(key) for key in _DRAM_KEYS})
         p = self.step.prefetch
         return {
             "method": METHOD, "prefetcher": self.prefetcher, "kv_layout": self.kv_layout,
@@ -210,6 +241,74 @@ class VsRoofline:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryModelFigures:
+    """One decode step's figures under one memory model (a row of
+    :class:`MemoryComparison`). Bandwidths are of the DRAM over the memory time of the
+    step (the roofline: its DRAM bytes over its decode time)."""
+
+    model: str                        # roofline | fixed-latency | dram
+    label: str                        # what the row is, for tables
+    seconds_per_token: float          # max(memory time, compute time)
+    memory_seconds_per_token: float   # the DRAM-side time (roofline: its decode time)
+    joules_per_token: float
+    dynamic_joules_per_token: float   # temperature-independent parts
+    power_w: float
+    junction_c: float
+    runaway: bool
+    dram_bytes_per_token: float
+    dram_peak_bandwidth_bytes_per_s: float
+    dram_energy_pj_per_token: float   # what enters J/token for the off-chip tier
+    dram_energy_source: str           # how dram_energy_pj_per_token is computed
+    dram_per_bit_pj_per_token: float  # bytes x the tier's pJ/bit (the roofline's rule)
+    row_hit_rate: float | None = None          # DRAM model only
+    act_per_kib: float | None = None           # DRAM model: ACT commands per KiB moved
+    ref_cmds_per_token: float | None = None    # DRAM model only
+    dram_read_latency_mean_ns: float | None = None  # DRAM model: controller arrival to data
+    latency_mean_ns: float | None = None       # simulated accesses (not the roofline)
+    latency_p99_ns: float | None = None
+
+    @property
+    def tokens_per_s(self) -> float:
+        return 1.0 / self.seconds_per_token
+
+    @property
+    def dram_bandwidth_bytes_per_s(self) -> float:
+        """DRAM bytes over the memory time: the bandwidth the DRAM achieved."""
+        return (self.dram_bytes_per_token / self.memory_seconds_per_token
+                if self.memory_seconds_per_token else 0.0)
+
+    @property
+    def dram_utilization(self) -> float:
+        """Achieved / peak DRAM bandwidth."""
+        return self.dram_bandwidth_bytes_per_s / self.dram_peak_bandwidth_bytes_per_s
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        d.update(tokens_per_s=self.tokens_per_s,
+                 dram_bandwidth_bytes_per_s=self.dram_bandwidth_bytes_per_s,
+                 dram_utilization=self.dram_utilization)
+        return d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryComparison:
+    """The roofline, the fixed-latency memory and the DRAM model on one decode step
+    (``rows`` in that order; no ``dram`` row when the design names no DRAM model)."""
+
+    rows: tuple[MemoryModelFigures, ...]
+    junction_c_for_refresh: float     # the eDRAM refresh temperature of both simulations
+    note: str
+
+    def row(self, model: str) -> MemoryModelFigures | None:
+        """The row of ``model`` (roofline, fixed-latency, dram), or None."""
+        return next((r for r in self.rows if r.model == model), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": [r.to_dict() for r in self.rows],
+                "junction_c_for_refresh": self.junction_c_for_refresh, "note": self.note}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SimulatedPPA:
     """What ``ppa --simulate`` adds to a :class:`PPAResult` (its ``simulate``)."""
 
@@ -219,6 +318,8 @@ class SimulatedPPA:
     energy_pj_per_token: dict[str, float]  # per on-chip tier, the DRAM tier, compute
     level_energy_pj: tuple[float, ...]     # per simulated level (the on-chip tiers)
     vs_roofline: VsRoofline
+    dram_energy_source: str = ""      # how the off-chip tier's energy per token is computed
+    comparison: MemoryComparison | None = None  # with compare=True
 
     @property
     def bound(self) -> str:
@@ -243,8 +344,11 @@ class SimulatedPPA:
             "bound": self.bound,
             "energy_pj_per_token": dict(self.energy_pj_per_token),
             "dram_bandwidth_bound_s": self.dram_bandwidth_bound_s,
+            "dram_energy_source": self.dram_energy_source,
             "vs_roofline": self.vs_roofline.to_dict(),
         })
+        if self.comparison is not None:
+            d["memory_models"] = self.comparison.to_dict()
         return d
 
 
@@ -252,9 +356,30 @@ def _count(chunks: Iterator[Any]) -> int:
     return sum(len(c) for c in chunks)
 
 
+def fixed_latency_memory(design: DesignSpec, dh: DesignHierarchy) -> Any:
+    """The backing store of ``dh`` with ``memory.dram`` removed: a fixed latency plus a
+    bandwidth queue (:class:`janus1.sim.config.MemoryConfig`) at the design's first
+    off-chip tier's ``latency_ns`` and bandwidth (where the tier states none: the
+    simulator's default latency, the DRAM model's peak). ``dh``'s own memory when it
+    has no DRAM model."""
+    from ..sim.config import MemoryConfig
+
+    mem = dh.hierarchy.memory
+    off = [t for t in design.tiers if not t.on_chip]
+    if not mem.dram or not off:
+        return mem
+    b = off[0]
+    lat = b.latency_ns if b.latency_ns is not None else MemoryConfig().latency_ns
+    bw = float(b.bandwidth_bytes_per_s or mem.bandwidth_bytes_per_s)
+    return MemoryConfig(name=b.name, latency_ns=lat, bandwidth_bytes_per_s=bw,
+                        source=f"design {design.name} tier {b.name}: latency_ns and "
+                               f"bandwidth, without its DRAM model {mem.dram}")
+
+
 def simulate_decode(design: DesignSpec, spec: ModelSpec, *, context: int, precision: str,
                     junction_c: float, sim_layers: int = DEFAULT_SIM_LAYERS,
                     prefetcher: str = "stream", kv_layout: str = DEFAULT_KV_LAYOUT,
+                    backing: str = "design",
                     progress: Progress | None = None) -> SimulatedDecode:
     """Simulate one steady-state decode step of ``spec`` on ``design`` (module docstring).
 
@@ -268,6 +393,8 @@ def simulate_decode(design: DesignSpec, spec: ModelSpec, *, context: int, precis
         sim_layers: layers simulated (each full size); more than the model has = all.
         prefetcher: the simulator's prefetch policy.
         kv_layout: ``head-major`` or ``position-major`` (:class:`janus1.trace.MemoryMap`).
+        backing: ``design`` (the design's backing store: its DRAM model when the tier
+            names one) or ``fixed-latency`` (:func:`fixed_latency_memory`).
         progress: called with the number of trace accesses just fed.
 
     Raises:
@@ -285,8 +412,16 @@ def simulate_decode(design: DesignSpec, spec: ModelSpec, *, context: int, precis
     if kv_layout not in KV_LAYOUTS:
         raise InputError(f"kv_layout must be one of {', '.join(KV_LAYOUTS)}, "
                          f"not {kv_layout!r}")
+    if backing not in BACKINGS:
+        raise InputError(f"backing must be one of {', '.join(BACKINGS)}, not {backing!r}")
     mmap = MemoryMap(kv_layout=kv_layout)
     dh = design_hierarchy(design, junction_c=junction_c)
+    if backing == "fixed-latency" and dh.hierarchy.memory.dram:
+        mem = fixed_latency_memory(design, dh)
+        dh = replace(dh, hierarchy=replace(dh.hierarchy, memory=mem),
+                     notes=dh.notes + (f"{mem.name}: fixed latency {mem.latency_ns:g} ns and "
+                                       f"{mem.bandwidth_bytes_per_s / 1e9:.1f} GB/s (the "
+                                       f"design tier's), its DRAM model removed",))
     h = dh.hierarchy
     line = h.level[0].line_bytes
     n_layers = spec.n_layers
@@ -339,11 +474,81 @@ def _retention_moved(design: DesignSpec, t0: float, t1: float) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Evaluated:
+    """Time, energy and power of one simulated step (see ppa_simulated)."""
+
+    seconds: float
+    tokens_per_s: float
+    energy_pj: dict[str, float]       # per tier (the off-chip one as dram_source says)
+    dram_source: str
+    per_bit_pj: float                 # DRAM bytes x the tier's pJ/bit
+    solved: PowerSolution
+
+
+def _evaluate(design: DesignSpec, sim: SimulatedDecode, *, junction_c: float,
+              compute_s: float, compute_j: float,
+              static_fixed: dict[str, float]) -> _Evaluated:
+    """Seconds per token, energy per tier and the power solved at the junction for one
+    simulated step (the module docstring's "Time and energy")."""
+    on = [t for t in design.tiers if t.on_chip]
+    off = [t for t in design.tiers if not t.on_chip]
+    sec = max(sim.seconds_per_token, compute_s)
+    if sec <= 0:
+        raise InputError("the simulation gave no decode time")
+    tps = 1.0 / sec
+    energy_pj: dict[str, float] = {}
+    for t, lv in zip(on, sim.step.levels):
+        m = design.macro(t, temperature_c=junction_c)
+        assert m is not None
+        # data-array reads: load hits (stores assumed to hit at the level's hit
+        # rate) and the victims written back; a miss costs a tag check only
+        # (serial tag-data access), not charged.
+        acc = lv.accesses
+        reads = lv.hits * (1 - lv.stores / acc if acc else 1.0) + lv.writebacks
+        writes = lv.stores + lv.fills + lv.writebacks_in
+        energy_pj[t.name] = reads * m.read_energy_pj + writes * m.write_energy_pj
+    dyn: dict[str, float] = {"compute": compute_j * tps}
+    for t in on:
+        dyn[f"{t.name} dynamic"] = energy_pj[t.name] * 1e-12 * tps
+    source, per_bit = "", 0.0
+    if off:
+        b = off[0]
+        per_bit = sim.dram_bytes * 8 * (b.energy_pj_per_bit or 0.0)
+        model_pj = sim.dram_energy_pj
+        if model_pj is not None:
+            # The DRAM model's IDD energy of the step: ACT and RD/WR bursts per token,
+            # plus standby and refresh, which are powers over the memory time (the DRAM
+            # keeps them up while compute alone runs, if compute is the longer).
+            mem = sim.step.memory
+            bg = float(mem["energy_background_pj"] or 0.0)
+            ref = float(mem["energy_refresh_pj"] or 0.0)
+            mem_s = sim.seconds_per_token or sec
+            dyn[f"{b.name} dynamic"] = (model_pj - bg - ref) * 1e-12 * tps
+            dyn[f"{b.name} background"] = bg * 1e-12 / mem_s
+            dyn[f"{b.name} refresh"] = ref * 1e-12 / mem_s
+            energy_pj[b.name] = (model_pj - bg - ref) + (bg + ref) * sec / mem_s
+            source = (f"DRAM model {mem['dram']}: IDD energy of its commands, standby and "
+                      f"refresh (the device's core rail; no I/O, not the {b.energy_pj_per_bit:g} "
+                      f"pJ/bit incl. I/O)" if b.energy_pj_per_bit else
+                      f"DRAM model {mem['dram']}: IDD energy of its commands, standby and "
+                      f"refresh (the device's core rail; no I/O)")
+        else:
+            energy_pj[b.name] = per_bit
+            dyn[f"{b.name} dynamic"] = per_bit * 1e-12 * tps
+            source = f"DRAM bytes x {b.energy_pj_per_bit or 0.0:g} pJ/bit (the tier's, incl. I/O)"
+        for t in off[1:]:
+            dyn[f"{t.name} dynamic"] = 0.0
+    solved = solve_power(design, dyn, static_fixed)
+    return _Evaluated(seconds=sec, tokens_per_s=tps, energy_pj=energy_pj, dram_source=source,
+                      per_bit_pj=per_bit, solved=solved)
+
+
 def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
                   precision: str = "int4", kv_precision: str | None = None,
                   sim_layers: int = DEFAULT_SIM_LAYERS, prefetcher: str = "stream",
                   kv_layout: str = DEFAULT_KV_LAYOUT, max_passes: int = MAX_PASSES,
-                  progress: Progress | None = None) -> PPAResult:
+                  compare: bool = False, progress: Progress | None = None) -> PPAResult:
     """PPA with the decode time and memory energy of a simulated step (module docstring).
 
     The roofline's tokens/s, J/token and power stay in ``roofline_*``; ``simulate`` (a
@@ -352,6 +557,11 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
     the simulated power: the first pass uses the roofline's junction temperature, and
     the step is simulated again (at most ``max_passes`` times in all) while the solved
     temperature moves any eDRAM retention by more than 10%.
+
+    ``compare``: also simulate the step with the fixed-latency memory
+    (:func:`fixed_latency_memory`; only when the design names a DRAM model) and set
+    ``simulate.comparison`` (roofline, fixed latency, DRAM model). The figures of the
+    result are the design's backing store's either way.
 
     Raises:
         InputError: bad context, precision or ``sim_layers``.
@@ -381,37 +591,20 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
                         f"eDRAM refresh is simulated at the package limit {tj_sim:g} °C")
     passes: list[SimPass] = []
     new_warn: list[str] = []
+    sim_kw: dict[str, Any] = dict(context=context, precision=precision,
+                                  sim_layers=sim_layers, prefetcher=prefetcher,
+                                  kv_layout=kv_layout, progress=progress)
+    ev_kw: dict[str, Any] = dict(compute_s=compute_s, compute_j=compute_j,
+                                 static_fixed=static_fixed)
     while True:
-        sim = simulate_decode(design, spec, context=context, precision=precision,
-                              junction_c=tj_sim, sim_layers=sim_layers,
-                              prefetcher=prefetcher, kv_layout=kv_layout, progress=progress)
-        sec = max(sim.seconds_per_token, compute_s)
-        if sec <= 0:
-            raise InputError("the simulation gave no decode time")
-        tps = 1.0 / sec
-        # ---- energy per token ----
-        energy_pj: dict[str, float] = {}
-        for t, lv in zip(on, sim.step.levels):
-            m = design.macro(t, temperature_c=tj_sim)
-            assert m is not None
-            # data-array reads: load hits (stores assumed to hit at the level's hit
-            # rate) and the victims written back; a miss costs a tag check only
-            # (serial tag-data access), not charged.
-            acc = lv.accesses
-            reads = lv.hits * (1 - lv.stores / acc if acc else 1.0) + lv.writebacks
-            writes = lv.stores + lv.fills + lv.writebacks_in
-            energy_pj[t.name] = reads * m.read_energy_pj + writes * m.write_energy_pj
-        if off:
-            energy_pj[off[0].name] = sim.dram_bytes * 8 * (off[0].energy_pj_per_bit or 0.0)
-        dyn: dict[str, float] = {"compute": compute_j * tps}
-        for t in design.tiers:
-            dyn[f"{t.name} dynamic"] = energy_pj.get(t.name, 0.0) * 1e-12 * tps
-        solved = solve_power(design, dyn, static_fixed)
+        sim = simulate_decode(design, spec, junction_c=tj_sim, **sim_kw)
+        ev = _evaluate(design, sim, junction_c=tj_sim, **ev_kw)
+        solved = ev.solved
         new_warn = list(solved.warnings)
         sol = solved.junction
         total = solved.total_w
         tj = min(sol.junction_c, 250.0)
-        passes.append(SimPass(junction_c_for_refresh=tj_sim, seconds_per_token=sec,
+        passes.append(SimPass(junction_c_for_refresh=tj_sim, seconds_per_token=ev.seconds,
                               power_w=total, junction_c=tj))
         if sol.runaway or len(passes) >= max_passes or not _retention_moved(design, tj_sim,
                                                                             tj):
@@ -427,6 +620,7 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
                         f"the simulated power gives {tj:.1f} °C (retention differs by "
                         f"more than 10%; not converged in {len(passes)} pass(es))")
 
+    tps, sec, energy_pj = ev.tokens_per_s, ev.seconds, ev.energy_pj
     power = solved.breakdown_w
     tier_bytes: dict[str, float] = {t.name: float(lv.hits * lv.line_bytes)
                                     for t, lv in zip(on, sim.step.levels)}
@@ -447,10 +641,31 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
         junction_c=sol.junction_c, roofline_junction_c=base.junction_c,
         dram_bytes_per_token=sim.dram_bytes, roofline_dram_bytes_per_token=roof_dram,
         seconds_per_token=sec, roofline_seconds_per_token=base.seconds_per_token)
+    comparison = None
+    if compare:
+        rows = [_roofline_figures(design, base, roof_dram)]
+        if sim.memory_model == "dram":
+            fixed = simulate_decode(design, spec, junction_c=tj_sim, backing="fixed-latency",
+                                    **sim_kw)
+            fev = _evaluate(design, fixed, junction_c=tj_sim, **ev_kw)
+            rows.append(_sim_figures(design, fixed, fev, "fixed latency (the tier's "
+                                     "latency_ns and bandwidth)"))
+            rows.append(_sim_figures(design, sim, ev, f"DRAM model {sim.step.memory['dram']}"))
+            note = ("the same hierarchy and trace; fixed latency = memory.dram removed (a "
+                    "fixed latency behind a bandwidth queue, DRAM energy at the tier's "
+                    "pJ/bit); DRAM model = banks, rows, refresh and timing, energy from its "
+                    "IDD currents (core rail, no I/O)")
+        else:
+            rows.append(_sim_figures(design, sim, ev, "fixed latency (the tier's "
+                                     "latency_ns and bandwidth)"))
+            note = "the design names no DRAM model (its off-chip tier has no dram)"
+        comparison = MemoryComparison(rows=tuple(rows), junction_c_for_refresh=tj_sim,
+                                      note=note)
     result = SimulatedPPA(decode=sim, passes=tuple(passes), compute_seconds_per_token=compute_s,
                           energy_pj_per_token={**energy_pj, "compute": compute_j * 1e12},
                           level_energy_pj=tuple(energy_pj[t.name] for t in on),
-                          vs_roofline=vs)
+                          vs_roofline=vs, dram_energy_source=ev.dram_source,
+                          comparison=comparison)
     return replace(
         base, power_w=total, power_breakdown_w=power, tokens_per_s=tps,
         joules_per_token=total / tps, seconds_per_token=sec,
@@ -461,3 +676,47 @@ def ppa_simulated(design: DesignSpec, spec: ModelSpec, *, context: int = 4096,
         thermal_warnings=solved.warnings, roofline_tokens_per_s=base.tokens_per_s,
         roofline_joules_per_token=base.joules_per_token, roofline_power_w=base.power_w,
         simulate=result)
+
+
+def _roofline_figures(design: DesignSpec, base: PPAResult,
+                      roof_dram: float) -> MemoryModelFigures:
+    off = [t for t in design.tiers if not t.on_chip]
+    pj_bit = (off[0].energy_pj_per_bit or 0.0) if off else 0.0
+    bw = float((off[0].bandwidth_bytes_per_s if off else None)
+               or design.device().tiers[-1].bandwidth_bytes_per_s)
+    return MemoryModelFigures(
+        model="roofline", label="roofline (workload analysis)",
+        seconds_per_token=base.seconds_per_token,
+        memory_seconds_per_token=base.seconds_per_token,
+        joules_per_token=base.joules_per_token,
+        dynamic_joules_per_token=sum(base.dynamic_power_w.values()) / base.tokens_per_s,
+        power_w=base.power_w, junction_c=base.junction_c, runaway=base.runaway,
+        dram_bytes_per_token=roof_dram, dram_peak_bandwidth_bytes_per_s=bw,
+        dram_energy_pj_per_token=roof_dram * 8 * pj_bit,
+        dram_energy_source=f"DRAM bytes x {pj_bit:g} pJ/bit (the tier's, incl. I/O)",
+        dram_per_bit_pj_per_token=roof_dram * 8 * pj_bit)
+
+
+def _sim_figures(design: DesignSpec, sim: SimulatedDecode, ev: _Evaluated,
+                 label: str) -> MemoryModelFigures:
+    m = sim.step.memory
+    sol = ev.solved
+    off = [t for t in design.tiers if not t.on_chip]
+    lat = sim.latency(ns=True)
+    dram = sim.memory_model == "dram"
+    moved = sim.dram_bytes
+    return MemoryModelFigures(
+        model=sim.memory_model, label=label, seconds_per_token=ev.seconds,
+        memory_seconds_per_token=sim.seconds_per_token,
+        joules_per_token=sol.total_w / ev.tokens_per_s,
+        dynamic_joules_per_token=sum(sol.dynamic_w.values()) / ev.tokens_per_s,
+        power_w=sol.total_w, junction_c=sol.junction.junction_c, runaway=sol.junction.runaway,
+        dram_bytes_per_token=moved,
+        dram_peak_bandwidth_bytes_per_s=float(m["peak_bandwidth_bytes_per_s"]),
+        dram_energy_pj_per_token=ev.energy_pj.get(off[0].name, 0.0) if off else 0.0,
+        dram_energy_source=ev.dram_source, dram_per_bit_pj_per_token=ev.per_bit_pj,
+        row_hit_rate=m.get("row_hit_rate") if dram else None,
+        act_per_kib=(m["act_cmds"] / (moved / 1024) if dram and moved else None),
+        ref_cmds_per_token=(m["ref_cmds"] if dram else None),
+        dram_read_latency_mean_ns=m.get("dram_read_latency_mean_ns") if dram else None,
+        latency_mean_ns=lat.get("mean"), latency_p99_ns=lat.get("p99"))

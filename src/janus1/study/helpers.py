@@ -15,7 +15,7 @@ from ._core import Claim
 
 __all__ = ["VERDICT_RULE", "numeric_verdict", "seed_claim", "REALISTIC", "KV_LAYOUTS",
            "trace_config", "realistic_trace", "trace_mix", "result_row",
-           "study_hierarchy"]
+           "study_hierarchy", "memory_text"]
 
 
 # One rule for every numeric seed claim in the technology and PPA sections. ±10 % is
@@ -122,6 +122,7 @@ def result_row(res: SimResult, k: int = 1, **extra: Any) -> dict[str, Any]:
     row.update(cycles=res.cycles / k if res.cycles is not None else None,
                stall_cycles=res.stall_cycles / k if res.stall_cycles is not None else None,
                dram_bytes=res.memory["bytes_moved"], dram_utilization=res.memory["utilization"],
+               dram_row_hit_rate=res.memory.get("row_hit_rate"),
                refresh_wait_cycles=sum(lv.refresh_wait_cycles for lv in res.levels) / k)
     return row
 
@@ -143,3 +144,13 @@ def study_hierarchy(hierarchy: str | None = None,
     dh = design_hierarchy(load_design(design))
     k = dh.issue_slots_per_cycle
     return f"{design} (design)", replace(dh.hierarchy, issue_interval_cycles=k), k
+
+
+def memory_text(memory: Any) -> str:
+    """The backing store of a hierarchy in words: the DRAM model with its idle read
+    latency and peak, or the fixed latency and bandwidth."""
+    bw = memory.bandwidth_bytes_per_s / 1e9
+    if memory.dram:
+        return (f"{memory.name} as the DRAM model {memory.dram} (idle read latency "
+                f"{memory.latency_ns:.1f} ns, peak {bw:.2f} GB/s)")
+    return f"{memory.name} at a fixed {memory.latency_ns:.0f} ns, {bw:.1f} GB/s"

@@ -103,7 +103,7 @@ def _simulated(d: Any, spec: Any, *, sim_layers: int | None, **kw: Any) -> Any:
         task = bar.add_task(f"simulating a decode step of {spec.name} "
                             f"({min(max(layers, 1), spec.n_layers)} of {spec.n_layers} layers)",
                             total=None)
-        return ppa_simulated(d, spec, sim_layers=layers,
+        return ppa_simulated(d, spec, sim_layers=layers, compare=True,
                              progress=lambda n: bar.advance(task, n), **kw)
 
 
@@ -126,10 +126,16 @@ def _echo_simulation(r: Any) -> None:
                   f"{lv.get('energy_pj', 0.0) * 1e-9:.2f}"] for lv in s["levels"]])
     m = s["memory"]
     util = m["utilization"] or 0.0
-    click.echo(f"DRAM {m['name']}: {s['dram_bytes'] / 1e6:.1f} MB/token "
+    model = (f"DRAM model {m['dram']}, row-hit rate {m['row_hit_rate']:.3f}, "
+             f"{m['act_cmds']:.4g} ACT and {m['ref_cmds']:.4g} REF per token, "
+             if m.get("model") == "dram" else "fixed latency, ")
+    click.echo(f"DRAM {m['name']} ({model}peak {m['peak_bandwidth_bytes_per_s'] / 1e9:.2f} "
+               f"GB/s): {s['dram_bytes'] / 1e6:.1f} MB/token "
                f"(roofline {s['vs_roofline']['roofline_dram_bytes_per_token'] / 1e6:.1f} MB), "
-               f"{util:.1%} of peak bandwidth; bandwidth bound "
-               f"{s['dram_bandwidth_bound_s'] * 1e3:.2f} ms")
+               f"{(m['bandwidth_bytes_per_s'] or 0.0) / 1e9:.2f} GB/s = {util:.1%} of peak; "
+               f"bandwidth bound {s['dram_bandwidth_bound_s'] * 1e3:.2f} ms; energy "
+               f"{s['energy_pj_per_token'].get(m['name'], 0.0) * 1e-9:.2f} mJ/token from "
+               f"{s['dram_energy_source']}")
     lat = s["latency"]
     click.echo(f"time {s['seconds_per_token'] * 1e3:.2f} ms/token "
                f"(roofline {s['vs_roofline']['roofline_seconds_per_token'] * 1e3:.2f} ms, "
@@ -140,3 +146,34 @@ def _echo_simulation(r: Any) -> None:
                + f", mean {lat['mean']:.1f}" if lat.get("mean") is not None else "")
     for n in h["notes"]:
         click.echo(f"note: {n}")
+    if "memory_models" in s:
+        _echo_comparison(s["memory_models"])
+
+
+def _echo_comparison(c: dict[str, Any]) -> None:
+    """Roofline, fixed latency and DRAM model side by side (``simulate.memory_models``)."""
+    rows = c["rows"]
+
+    def opt(v: float | None, fmt: str) -> str:
+        return "-" if v is None else format(v, fmt)
+
+    table = [
+        ["tokens/s", *(f"{r['tokens_per_s']:.2f}" for r in rows)],
+        ["ms/token", *(f"{r['seconds_per_token'] * 1e3:.2f}" for r in rows)],
+        ["J/token", *(f"{r['joules_per_token']:.4g}" + (" (runaway)" if r["runaway"] else "")
+                      for r in rows)],
+        ["dynamic J/token", *(f"{r['dynamic_joules_per_token']:.4g}" for r in rows)],
+        ["DRAM MB/token", *(f"{r['dram_bytes_per_token'] / 1e6:.1f}" for r in rows)],
+        ["DRAM GB/s achieved", *(f"{r['dram_bandwidth_bytes_per_s'] / 1e9:.2f}" for r in rows)],
+        ["DRAM GB/s peak", *(f"{r['dram_peak_bandwidth_bytes_per_s'] / 1e9:.2f}" for r in rows)],
+        ["DRAM utilization", *(f"{r['dram_utilization']:.1%}" for r in rows)],
+        ["DRAM row-hit rate", *(opt(r["row_hit_rate"], ".3f") for r in rows)],
+        ["DRAM mJ/token", *(f"{r['dram_energy_pj_per_token'] * 1e-9:.2f}" for r in rows)],
+        ["DRAM mJ/token at pJ/bit", *(f"{r['dram_per_bit_pj_per_token'] * 1e-9:.2f}"
+                                      for r in rows)],
+        ["mean latency ns", *(opt(r["latency_mean_ns"], ".1f") for r in rows)],
+    ]
+    print_table(f"memory models on this decode step (refresh at Tj "
+                f"{c['junction_c_for_refresh']:.1f} °C)",
+                ["", *(r["model"] for r in rows)], table)
+    click.echo(f"memory models: {c['note']}")

@@ -41,6 +41,10 @@ __all__ = ["command"]
               help="none, next-line, stride or stream (Janus-Prefetch-1).")
 @click.option("--prefetch-opt", "prefetch_opts", multiple=True, metavar="KEY=VALUE",
               help="Prefetcher parameter, e.g. --prefetch-opt lookahead=16. Repeatable.")
+@click.option("--dram", "dram", default=None, metavar="PRESET|FILE.ini",
+              help="Put a DRAM model behind the hierarchy: a `janus1 dram` preset (e.g. "
+                   "lpddr5x-8533) or a DRAMsim3 .ini/TOML file (the override "
+                   "memory.dram=...; --set memory.dram_set=[...] adjusts it).")
 @click.option("--counts-only", is_flag=True,
               help="Exact functional model only: hits, misses, evictions (no timing).")
 @set_option("level.T1-SRAM.size=16MiB")
@@ -48,8 +52,8 @@ __all__ = ["command"]
 def command(hierarchy: str, trace_path: str | None, trace_format: str | None,
             model: str | None, phase: str, context: int | None, batch: int, precision: str,
             tokens: int, layers: int | None, access_bytes: int, prefetcher: str,
-            prefetch_opts: tuple[str, ...], counts_only: bool, overrides: tuple[str, ...],
-            as_json: bool) -> None:
+            prefetch_opts: tuple[str, ...], dram: str | None, counts_only: bool,
+            overrides: tuple[str, ...], as_json: bool) -> None:
     """Simulate a memory trace through a cache/scratchpad hierarchy with a prefetcher."""
     from ...config import parse_override
     from ...errors import InputError
@@ -57,6 +61,8 @@ def command(hierarchy: str, trace_path: str | None, trace_format: str | None,
 
     if (trace_path is None) == (model is None):
         raise InputError("give exactly one of --trace FILE or --model M")
+    if dram is not None:
+        overrides = (*overrides, _dram_override(dram))
     h = load_hierarchy(hierarchy, overrides)
     opts: dict[str, Any] = {}
     for item in prefetch_opts:
@@ -90,6 +96,24 @@ def command(hierarchy: str, trace_path: str | None, trace_format: str | None,
         echo_json({"input": source, **res.to_dict()})
         return
     _print(res, source)
+
+
+def _dram_override(dram: str) -> str:
+    """``memory.dram="..."`` for ``--dram``, after checking the name or file loads (a bad
+    one is an error naming ``--dram`` and the value)."""
+    from ...errors import ConfigError, InputError
+    from ...sim.dram import load_dram
+
+    if not dram.strip():
+        raise InputError("--dram: empty; give a DRAM preset or a .ini/TOML file")
+    try:
+        load_dram(dram, [])
+    except (ConfigError, InputError) as exc:
+        msg = str(exc)
+        raise type(exc)(f"--dram: {msg}" if msg.startswith(dram) else
+                        f"--dram {dram}: {msg}") from None
+    quoted = dram.replace("\\", "\\\\").replace('"', '\\"')
+    return f'memory.dram="{quoted}"'
 
 
 def _run(sim: Any, chunks: Any) -> None:
@@ -128,9 +152,41 @@ def _print(res: Any, source: dict[str, Any]) -> None:
         print_table(f"latency (cycles of the first level's clock); {res.cycles:,} cycles, "
                     f"{res.stall_cycles:,} stall cycles",
                     list(lat), [[("-" if v is None else f"{v:.4g}") for v in lat.values()]])
+    _print_memory(m)
     p = res.prefetch
     if p["name"] != "none":
         keys = ["issued", "useful", "late", "useless", "dropped", "coverage", "accuracy"]
         print_table("prefetch", keys, [[("-" if p[k] is None else
                                          (f"{p[k]:.3f}" if isinstance(p[k], float) else
                                           f"{p[k]:,}")) for k in keys]])
+
+
+def _print_memory(m: dict[str, Any]) -> None:
+    """The backing store's model and, with a DRAM model, its figures."""
+    util = m.get("utilization")
+    bw = m.get("bandwidth_bytes_per_s")
+    use = ("" if bw is None or util is None else
+           f"; achieved {bw / 1e9:.2f} GB/s = {util:.1%} of the "
+           f"{m['peak_bandwidth_bytes_per_s'] / 1e9:.2f} GB/s peak")
+    if m.get("dram") is None:
+        click.echo(f"{m['name']}: {m.get('model', 'fixed-latency')}, "
+                   f"{m['idle_latency_ns']:g} ns{use}")
+        return
+    click.echo(f"{m['name']}: DRAM model {m['dram']} ({m['model']}), idle read latency "
+               f"{m['idle_latency_ns']:.2f} ns{use}")
+    if m.get("read_cmds") is None:
+        return
+    keys = ["row-hit rate", "RD", "WR", "ACT", "PRE", "REF", "mean read ns", "energy µJ",
+            "background µJ", "refresh µJ"]
+
+    def f(v: Any, fmt: str) -> str:
+        return "-" if v is None else format(v, fmt)
+
+    print_table(f"{m['name']} DRAM model {m['dram']} (energy: IDD model, core rail, no I/O)",
+                keys, [[f(m["row_hit_rate"], ".4f"), f"{m['read_cmds']:,}",
+                        f"{m['write_cmds']:,}", f"{m['act_cmds']:,}", f"{m['pre_cmds']:,}",
+                        f"{m['ref_cmds']:,}", f(m["dram_read_latency_mean_ns"], ".1f"),
+                        f(m["energy_pj"] and m["energy_pj"] * 1e-6, ".4g"),
+                        f(m["energy_background_pj"] and m["energy_background_pj"] * 1e-6,
+                          ".4g"),
+                        f(m["energy_refresh_pj"] and m["energy_refresh_pj"] * 1e-6, ".4g")]])

@@ -12,7 +12,7 @@ from ...report import write_csv, write_json
 from ...sim import load_hierarchy, simulate
 from .. import Section, SectionOutput, StudyContext, option
 from ..helpers import KV_LAYOUTS, REALISTIC, realistic_trace, result_row, study_hierarchy
-from ..helpers import trace_config, trace_mix
+from ..helpers import memory_text, trace_config, trace_mix
 
 __all__ = ["SECTION", "SimMemoryOptions"]
 
@@ -97,7 +97,8 @@ def run(ctx: StudyContext) -> SectionOutput:
     full_ratio = sum(lv["size_bytes"] for lv in base["level"]) / (
         full_lay.weight_bytes - full_lay.weights["tok_embeddings"][1] + full_lay.kv_seq_bytes)
     md = [
-        f"The `{hname}` hierarchy with T1 and T2 scaled together by "
+        f"The `{hname}` hierarchy ({memory_text(h0.memory)} behind it) with T1 and T2 "
+        f"scaled together by "
         f"{', '.join(f'{f:g}' for f in factors)}, Janus-Prefetch-1 at depth 16, on two decode "
         f"steps of {params['model']} {params['precision']} at context {params['context']}, "
         f"scaled to {params['layers']} of {full_model} layers (each full size) plus the "
@@ -172,12 +173,19 @@ def _figure(ctx: StudyContext, all_rows: list[dict[str, Any]], base: dict[str, A
             pts = [(xi, r[q]) for xi, r in zip(x, rows) if r[q] > 0]  # log axis: > 0 only
             b.plot([p[0] for p in pts], [p[1] for p in pts], marker=".", ls=ls,
                    label=f"{q}, {ab} B")
+    # the factors span less than a decade: label the measured ratios, not the log
+    # axis's minor ticks (which collide)
+    ratios = sorted({r["capacity_over_footprint"] for r in all_rows})
     a.set_xscale("log")
+    a.set_xticks(ratios, [f"{x:.2g}" for x in ratios])
+    a.set_xticks([], minor=True)
     a.set_xlabel("on-chip capacity / footprint of one step (ratio)")
     a.set_ylabel("hit rate (%)")
     a.axvline(1.0, ls=":", color="grey")
     a.legend(fontsize=7)
     b.set_xscale("log")
+    b.set_xticks(ratios, [f"{x:.2g}" for x in ratios])
+    b.set_xticks([], minor=True)
     b.set_yscale("log")
     b.set_xlabel("on-chip capacity / footprint of one step (ratio)")
     b.set_ylabel("latency (cycles)")

@@ -12,7 +12,7 @@ from ...sim import simulate
 from ...trace import sequential_trace
 from .. import Claim, Section, SectionOutput, StudyContext, option
 from ..helpers import KV_LAYOUTS, REALISTIC, realistic_trace, result_row, study_hierarchy
-from ..helpers import trace_config, trace_mix
+from ..helpers import memory_text, trace_config, trace_mix
 
 __all__ = ["SECTION", "SimPrefetchOptions"]
 
@@ -110,7 +110,7 @@ def run(ctx: StudyContext) -> SectionOutput:
                        f"{stream_real[-1]['p99']:.0f})",
               verdict="holds" if knee == 16 else "partly",
               note=f"not a property of the prefetcher: the depth must cover the miss latency "
-                   f"(~{first['p50']:.0f} cycles, DRAM {dram_lat:.0f}) at one line per "
+                   f"(~{first['p50']:.0f} cycles, DRAM idle {dram_lat:.0f}) at one line per "
                    f"{line_cycles} cycles, so it moves with the memory and the access rate; "
                    "the hit rate is the same for every depth"),
     ]
@@ -179,8 +179,7 @@ def _markdown(ctx: StudyContext, h: Any, k: int, params: dict[str, Any], mix: di
         f"Hierarchy `{h.name}`: " + ", ".join(
             f"{x.name} {x.size_bytes >> 20} MiB {x.n_ways}-way {x.total_banks} banks, "
             f"{x.hit_latency_cycles / k:.3g} cycles" for x in lv)
-        + f", {h.memory.name} {h.memory.latency_ns:.0f} ns, "
-        f"{h.memory.bandwidth_bytes_per_s / 1e9:.1f} GB/s. Latencies are in cycles of the "
+        + f", {memory_text(h.memory)}. Latencies are in cycles of the "
         f"{design_hz / 1e9:g} GHz design clock (the simulator runs at {h.clock_hz / 1e9:g} GHz, "
         f"{k} cycles per design cycle), from the access's issue to its data, including waits "
         "for lines in flight, banks, eDRAM refresh, MSHRs and the DRAM queue. The core issues "
