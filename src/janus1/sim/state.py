@@ -175,9 +175,10 @@ class TimedState:
 
             self.dram = DramBacking(spec, clock_hz=h.clock_hz,
                                     line_bytes=h.level[-1].line_bytes)
+        h2d, d2h = self.dram.ratios if self.dram is not None else (0.0, 0.0)
         self.mp = np.array([h.ns_to_cycles(h.memory.latency_ns),
                             h.memory.bandwidth_bytes_per_s / h.clock_hz,
-                            1.0 if self.dram is not None else 0.0], np.float64)
+                            1.0 if self.dram is not None else 0.0, h2d, d2h], np.float64)
         self.dp = self.dram.dp if self.dram is not None else np.zeros(1, np.int64)
         self.ds = self.dram.ds if self.dram is not None else np.zeros(1, np.int64)
         self.pf = pf_state

@@ -52,12 +52,13 @@ from ._kernel import (ACT, N_SLOTS, PRE, RD, RDA, REF, REF_BANK_STAGGERED, REFB,
 D_POS = 8             # 6 field positions: ch ra bg ba ro co
 D_MASK = 14           # 6 field masks
 D_RR = 20             # RD to RD on the same bank (a copy of the RD table's)
+D_KEYMASK = 21        # the burst-address bits that are not the column: (channel, bank, row)
 (D_NCH, D_NRANKS, D_NBANKS, D_NBG, D_BPG, D_TFAW, D_T32AW, D_REFPOL, D_REFPERIOD,
- D_REFSTEP, D_NUNITS, D_WBCAP, D_DRAIN, D_REQBYTES) = range(21, 35)
+ D_REFSTEP, D_NUNITS, D_WBCAP, D_DRAIN, D_REQBYTES) = range(22, 36)
 # offsets of the state blocks in ds
 (D_O_OPEN, D_O_HITS, D_O_NXB, D_O_NXG, D_O_NXR, D_O_FAW, D_O_AW, D_O_OCNT, D_O_PWR,
- D_O_REF, D_O_WB, D_O_CNT) = range(35, 47)
-D_TAB_N = 47          # timing table: counts (8 types x 4 relations)
+ D_O_REF, D_O_WB, D_O_CNT) = range(36, 48)
+D_TAB_N = 48          # timing table: counts (8 types x 4 relations)
 D_TAB_S = D_TAB_N + 32           # slots (8 x 4 x N_SLOTS)
 D_TAB_D = D_TAB_S + 32 * N_SLOTS  # delays
 D_RDT = D_TAB_D + 32 * N_SLOTS  # a RD's delays by relation (4) and slot (-1: none)
@@ -65,7 +66,7 @@ D_BMAP = D_RDT + 4 * N_SLOTS    # per flat bank: its rank, then its flat bank gr
 N_DP = D_BMAP  # plus 2 x (ranks x banks) entries of the bank map
 
 # ---- ds: per-channel scalars (block D_O_CH, N_CH per channel) -------------------------
-(CH_COL_T, CH_WB_N, CH_REF_NEXT, CH_SK_BANK, CH_SK_ROW, CH_SK_N, CH_READS, CH_RLAT_SUM,
+(CH_COL_T, CH_WB_N, CH_REF_NEXT, CH_SK_KEY, CH_SK_N, CH_READS, CH_RLAT_SUM, CH_SK_BANK,
  CH_LAST_DONE, CH_ROW_T) = range(10)
 N_CH = 10
 # rank power states per (channel, rank): active and idle cycles, and since when
@@ -78,6 +79,19 @@ AW_LEN = 2 + 32
 K_ACT, K_PRE, K_REF, K_REFB, K_RD, K_RDHIT, K_WR, K_WRHIT, K_WRITES, K_FWD = range(10)
 N_K = 10
 WB_LEN = 2            # write-buffer entry: burst address, arrival cycle
+
+
+@njit(cache=True, inline="always")
+def _scale(t, num, den, ratio):
+    """ceil(t x num / den) for t >= 0, from the float estimate t x ratio (ratio =
+    num / den, computed once by the caller) corrected exactly."""
+    a = t * num
+    q = np.int64(t * ratio)
+    while q * den < a:
+        q += 1
+    while q > 0 and (q - 1) * den >= a:
+        q -= 1
+    return q
 
 
 @njit(cache=True, inline="always")
@@ -195,22 +209,26 @@ def _issue(dp, ds, c, ty, b, t, row):
 
 
 @njit(cache=True, inline="always")
+def _table_row(dp, ds, k, base, t):
+    """Row ``k`` (type x 4 + relation) of the timing table, applied at ``base``."""
+    for m in range(dp[D_TAB_N + k]):
+        at = base + dp[D_TAB_S + k * N_SLOTS + m]
+        v = t + dp[D_TAB_D + k * N_SLOTS + m]
+        if v > ds[at]:
+            ds[at] = v
+
+
+@njit(cache=True, inline="always")
 def _timing(dp, ds, c, ty, b, r, t):
     """The constraints command ``ty`` at cycle ``t`` on bank ``b`` (rank ``r``) of
     channel ``c`` sets: relation 0 the bank, 1 its bank group, 2 its rank, 3 the other
     ranks (DRAMsim3 UpdateTiming, the table of ``model._tables``)."""
     nr = dp[D_NRANKS]
     nb = nr * dp[D_NBANKS]
-    bases = (dp[D_O_NXB] + (c * nb + b) * N_SLOTS,
-             dp[D_O_NXG] + (c * nr * dp[D_NBG] + dp[D_BMAP + nb + b]) * N_SLOTS,
-             dp[D_O_NXR] + (c * nr + r) * N_SLOTS)
-    for rel in range(3):
-        k = ty * 4 + rel
-        for m in range(dp[D_TAB_N + k]):
-            at = bases[rel] + dp[D_TAB_S + k * N_SLOTS + m]
-            v = t + dp[D_TAB_D + k * N_SLOTS + m]
-            if v > ds[at]:
-                ds[at] = v
+    _table_row(dp, ds, ty * 4, dp[D_O_NXB] + (c * nb + b) * N_SLOTS, t)
+    _table_row(dp, ds, ty * 4 + 1,
+               dp[D_O_NXG] + (c * nr * dp[D_NBG] + dp[D_BMAP + nb + b]) * N_SLOTS, t)
+    _table_row(dp, ds, ty * 4 + 2, dp[D_O_NXR] + (c * nr + r) * N_SLOTS, t)
     k = ty * 4 + 3
     if dp[D_TAB_N + k] > 0:
         for rr in range(nr):
@@ -312,7 +330,8 @@ def _column(dp, ds, c, b, row, write, t):
     start = ds[oc + CH_COL_T]
     if t > start:
         start = t
-    _refresh_upto(dp, ds, c, start)
+    if ds[oc + CH_REF_NEXT] <= start:
+        _refresh_upto(dp, ds, c, start)
     nb = dp[D_NRANKS] * dp[D_NBANKS]
     orow = ds[dp[D_O_OPEN] + c * nb + b]
     if orow != row:
@@ -410,11 +429,12 @@ def _flush(dp, ds, c):
         if done > ds[oc + CH_LAST_DONE]:
             ds[oc + CH_LAST_DONE] = done
     ds[oc + CH_SK_BANK] = -1
+    ds[oc + CH_SK_KEY] = -1
     ds[oc + CH_SK_N] = 0
 
 
 @njit(cache=True, inline="always")
-def _read_hit(dp, ds, c, b, row, td):
+def _read_hit(dp, ds, c, b, row, key, td):
     """The common read, with nothing to do before its RD: its row open (open-page
     policy), no refresh due, no write waiting in the channel's buffer (the caller
     checks). Issues the RD and returns its completion (controller cycles); -1, with
@@ -432,7 +452,7 @@ def _read_hit(dp, ds, c, b, row, td):
     start = td if td > col_t else col_t
     if ds[oc + CH_REF_NEXT] <= start:
         return -1
-    if ds[oc + CH_SK_BANK] == b and ds[oc + CH_SK_ROW] == row:
+    if ds[oc + CH_SK_KEY] == key:
         tc = col_t + dp[D_RR]
         if start > tc:
             tc = start
@@ -458,7 +478,7 @@ def _read_hit(dp, ds, c, b, row, td):
         ds[oh] += 1
         _rd_timing(dp, ds, c, b, tc)
         ds[oc + CH_SK_BANK] = b
-        ds[oc + CH_SK_ROW] = row
+        ds[oc + CH_SK_KEY] = key
     ds[oc + CH_COL_T] = tc
     done = tc + dp[D_RDELAY]
     ds[oc + CH_READS] += 1
@@ -469,21 +489,42 @@ def _read_hit(dp, ds, c, b, row, td):
 
 
 @njit(cache=True, inline="always")
-def dram_read_fast(dp, ds, t, addr):
+def dram_read_fast(dp, ds, t, addr, h2d, d2h):
     """:func:`dram_request` for the common read (one burst per line, see
     :func:`_read_hit`), small enough to inline in the cache kernel; -1 (nothing
-    changed) for any other request, which then goes to :func:`dram_request`."""
+    changed) for any other request, which then goes to :func:`dram_request`. ``h2d``
+    and ``d2h``: the clock ratios as floats (:attr:`DramBacking.ratios`), computed
+    once per chunk by the caller: a division per request would sit on the kernel's
+    critical path."""
     if dp[D_NBURST] != 1:
         return -1
     a = addr & dp[D_CAPMASK]
-    c, b, row = _fields(dp, a)
-    if ds[dp[D_O_CH] + c * N_CH + CH_WB_N] != 0:
+    x = a >> dp[D_SHIFT]
+    c = (x >> dp[D_POS]) & dp[D_MASK]
+    oc = dp[D_O_CH] + c * N_CH
+    if ds[oc + CH_WB_N] != 0:
         return -1
-    td = _cdiv(t * dp[D_PH], dp[D_PD])
-    done = _read_hit(dp, ds, c, b, row, td)
+    key = x & dp[D_KEYMASK]
+    td = _scale(t, dp[D_PH], dp[D_PD], h2d)
+    if ds[oc + CH_SK_KEY] == key:
+        # the streak's next read, inline (_read_hit's first branch)
+        col_t = ds[oc + CH_COL_T]
+        start = td if td > col_t else col_t
+        if ds[oc + CH_REF_NEXT] > start:
+            tc = col_t + dp[D_RR]
+            if start > tc:
+                tc = start
+            ds[oc + CH_SK_N] += 1
+            ds[oc + CH_COL_T] = tc
+            done = tc + dp[D_RDELAY]
+            ds[oc + CH_READS] += 1
+            ds[oc + CH_RLAT_SUM] += done - td + 1
+            return _scale(done, dp[D_PD], dp[D_PH], d2h)
+    c, b, row = _fields(dp, a)
+    done = _read_hit(dp, ds, c, b, row, key, td)
     if done < 0:
         return -1
-    return _cdiv(done * dp[D_PD], dp[D_PH])
+    return _scale(done, dp[D_PD], dp[D_PH], d2h)
 
 
 @njit(cache=True, inline="always")
@@ -504,7 +545,7 @@ def _burst(dp, ds, a, write, td):
             _drain(dp, ds, c, td)
         return td
     if nwb == 0:
-        done = _read_hit(dp, ds, c, b, row, td)  # counts the read itself
+        done = _read_hit(dp, ds, c, b, row, (a >> dp[D_SHIFT]) & dp[D_KEYMASK], td)
         if done >= 0:
             return done
     ds[oc + CH_READS] += 1

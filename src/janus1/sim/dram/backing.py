@@ -100,6 +100,8 @@ class DramBacking:
         dp[M.D_NBURST] = max(1, line_bytes // spec.request_bytes)
         dp[M.D_REQBYTES] = spec.request_bytes
         pos, width = spec.field_positions, spec.field_widths
+        dp[M.D_KEYMASK] = ((1 << sum(width.values())) - 1) & ~(
+            ((1 << width["co"]) - 1) << pos["co"])
         for i, f in enumerate(("ch", "ra", "bg", "ba", "ro", "co")):
             dp[M.D_POS + i] = pos[f]
             dp[M.D_MASK + i] = (1 << width[f]) - 1
@@ -139,8 +141,18 @@ class DramBacking:
             ds[dp[M.D_O_REF] + c * units: dp[M.D_O_REF] + (c + 1) * units] = first
             ds[dp[M.D_O_CH] + c * M.N_CH + M.CH_REF_NEXT] = first.min()
             ds[dp[M.D_O_CH] + c * M.N_CH + M.CH_SK_BANK] = -1  # no streak
+            ds[dp[M.D_O_CH] + c * M.N_CH + M.CH_SK_KEY] = -1
         self.dp = dp
         self.ds = ds
+
+    @property
+    def ratios(self) -> tuple[float, float]:
+        """The clock ratios as floats, hierarchy to controller cycles and back (for
+        :func:`janus1.sim.dram._stream.dram_read_fast`)."""
+        from . import _stream as M
+
+        ph, pd = int(self.dp[M.D_PH]), int(self.dp[M.D_PD])
+        return ph / pd, pd / ph
 
     @property
     def idle_latency_ns(self) -> float:

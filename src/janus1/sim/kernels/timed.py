@@ -45,10 +45,13 @@ pieces; the column names are in :mod:`janus1.sim.layout`):
   ``mhead[level]`` (the earliest first: O(1) to find, usually O(1) to insert).
 - ``bankfree``: the cycle each bank becomes free; ``bankoff``: each bank's refresh phase
   offset, ``(bank * refresh_interval) // banks`` (banks refresh in turn).
-- ``mp``: the backing store: ``[idle read latency in cycles, bytes per cycle, model]``;
-  model 0 is the fixed latency plus a first-come-first-served bandwidth queue, model 1
-  the DRAM model (:mod:`janus1.sim.dram._stream`, state ``dp``/``ds``), which returns
-  each line read's completion and takes write-backs as posted writes.
+- ``mp``: the backing store: ``[idle read latency in cycles, bytes per cycle, model,
+  clock ratio hierarchy/DRAM, DRAM/hierarchy]``; model 0 is the fixed latency plus a
+  first-come-first-served bandwidth queue, model 1 the DRAM model
+  (:mod:`janus1.sim.dram._stream`, state ``dp``/``ds``), which returns each line read's
+  completion and takes write-backs as posted writes. The common DRAM read (a row hit
+  with nothing before it) is inlined here (``dram_read_fast``); any other request is a
+  call (``dram_request``).
 - ``stats[level, S_*]``, ``g[G_*]``, ``f`` (float clocks: the DRAM channel's free time),
   ``hist`` (latency histogram; the last bin collects overflow), ``pf`` (the
   prefetcher's state), ``pf_out`` (the lines it asks for), ``mtmp`` (scratch: which
@@ -250,6 +253,8 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, dp, ds, tags, meta
     xfer_rd = S[n - 1, P_LBYTES] / mp[1]
     lat_rd = int(mp[0])
     dram = mp[2] != 0
+    h2d = mp[3]  # the DRAM model's clock ratios (hierarchy to controller and back)
+    d2h = mp[4]
     dsh = S[n - 1, P_DSHIFT]
     lsh = S[n - 1, P_LSHIFT]
     fch = f[0]  # the fixed-latency DRAM channel's free time
@@ -619,7 +624,7 @@ def run_chunk(addr, kinds, sizes, default_size, timed, P, mp, dp, ds, tags, meta
                     g[G_DRAM_REQ] += 1
                     if timed:
                         if dram:
-                            td = dram_read_fast(dp, ds, tt, (y >> dsh) << lsh)
+                            td = dram_read_fast(dp, ds, tt, (y >> dsh) << lsh, h2d, d2h)
                             if td < 0:
                                 td = dram_request(dp, ds, tt, (y >> dsh) << lsh, 0)
                             if td - tt > lat_rd:
