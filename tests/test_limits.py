@@ -29,8 +29,10 @@ def test_buffer_limit_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JANUS1_MAX_BUFFER_BYTES", "8GiB")
     assert max_buffer_bytes() == 8 << 30
     assert check_buffer(2 << 30, "kv") == 2 << 30
-    monkeypatch.setenv("JANUS1_MAX_BUFFER_BYTES", "garbage")
-    assert max_buffer_bytes() == DEFAULT_MAX_BUFFER_BYTES
+    for bad in ("garbage", "0", "-1GiB"):
+        monkeypatch.setenv("JANUS1_MAX_BUFFER_BYTES", bad)
+        with pytest.raises(ConfigError, match="JANUS1_MAX_BUFFER_BYTES.*not a positive size"):
+            max_buffer_bytes()
 
 
 @pytest.mark.parametrize("v", [True, "3", 1.5, math.nan, math.inf, None, [1]])

@@ -50,8 +50,12 @@ def max_buffer_bytes() -> int:
     try:
         n = parse_bytes(raw, what="JANUS1_MAX_BUFFER_BYTES")
     except ConfigError:
-        return DEFAULT_MAX_BUFFER_BYTES
-    return n if n > 0 else DEFAULT_MAX_BUFFER_BYTES
+        n = 0
+    if n <= 0:
+        # a mistyped limit is an error, not silently the default
+        raise ConfigError(f"environment JANUS1_MAX_BUFFER_BYTES={raw[:40]!r}: not a positive "
+                          f"size (e.g. 8GiB)")
+    return n
 
 
 def _fmt(n: float) -> str:
