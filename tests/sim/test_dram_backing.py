@@ -163,12 +163,48 @@ def test_the_memory_of_a_dram_backed_hierarchy() -> None:
 
 
 def test_dram_config_errors_name_the_field() -> None:
-    with pytest.raises(InputError, match="memory: dram"):
+    with pytest.raises(InputError, match="dram 'no-such-dram': unknown dram preset"):
         load_hierarchy("two-level", ["memory.dram=no-such-dram"])
     with pytest.raises(ConfigError, match="latency_ns"):
         load_hierarchy({**L1_WIDE, "memory": {"dram": "hbm2", "latency_ns": 50.0}})
     with pytest.raises(ConfigError, match="dram_set needs dram"):
         load_hierarchy({**L1_WIDE, "memory": {"dram_set": ["timing.tRCD=3"]}})
-    with pytest.raises(ConfigError, match="memory: dram"):
+    with pytest.raises(ConfigError, match="memory: dram 'hbm2': .*tRCD"):
         load_hierarchy({**L1_WIDE, "memory": {"dram": "hbm2",
                                               "dram_set": ["timing.tRCD=abc"]}})
+
+
+def test_a_write_to_a_waiting_address_merges() -> None:
+    b, s = _backing("lpddr4-2400")
+    # three writes to one address and one to another: two writes wait (DRAMsim3 merges)
+    for i in range(3):
+        dram_request(b.dp, b.ds, 10 * i, _addr(s, ro=1, co=3), 1)
+    dram_request(b.dp, b.ds, 40, _addr(s, ro=1, co=4), 1)
+    st = b.stats(50)
+    assert st.write_bursts == 4 and st.write_cmds == 2
+
+
+def test_a_steady_state_step_has_its_own_dram_read_latency() -> None:
+    h = load_hierarchy({**L1_WIDE, "memory": {"dram": "lpddr4-2400"}})
+    first = 64 * np.arange(4000, dtype=np.int64)
+    second = (1 << 28) + 64 * np.random.default_rng(2).integers(0, 1 << 20, 4000)
+    one = simulate(h, first, prefetcher="none")
+    both = simulate(h, [first, second], prefetcher="none")
+    step = both.minus(one)
+    m1, mb, ms = one.memory, both.memory, step.memory
+    # the step's mean is its own reads' latency, not the whole run's
+    assert ms["dram_read_bursts"] == mb["dram_read_bursts"] - m1["dram_read_bursts"]
+    assert ms["dram_read_latency_mean_ns"] == pytest.approx(
+        (mb["dram_read_latency_sum_ns"] - m1["dram_read_latency_sum_ns"])
+        / ms["dram_read_bursts"])
+    assert ms["dram_read_latency_mean_ns"] != pytest.approx(mb["dram_read_latency_mean_ns"])
+    assert ms["row_hit_rate"] == pytest.approx(
+        (mb["read_row_hits"] - m1["read_row_hits"]) / (mb["read_cmds"] - m1["read_cmds"]))
+
+
+def test_removing_the_dram_model_needs_the_fixed_memory() -> None:
+    with pytest.raises(ConfigError, match="memory.dram removed"):
+        load_hierarchy("janus-1", ["memory.dram="])
+    h = load_hierarchy("janus-1", ["memory.dram=", "memory.latency_ns=100",
+                                   "memory.bandwidth_bytes_per_s=68.3e9"])
+    assert (h.memory.dram, h.memory.latency_ns) == ("", 100.0)

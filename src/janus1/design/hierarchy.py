@@ -133,6 +133,11 @@ def design_hierarchy(design: DesignSpec, *, junction_c: float | None = None) -> 
             notes.append(f"{b.name}: the DRAM model {b.dram} (idle read latency "
                          f"{memory.latency_ns:.1f} ns, peak {peak / 1e9:.1f} GB/s); MSHRs "
                          f"are sized on the design's {mem_lat:g} ns load-to-use latency")
+            cap = memory.dram_spec().capacity_bytes
+            if cap < b.capacity_bytes:
+                notes.append(f"{b.name}: the DRAM model holds {cap / 2**30:g} GiB of the "
+                             f"tier's {b.capacity_bytes / 2**30:g} GiB; addresses above wrap "
+                             f"onto its banks and rows (timing needs no storage)")
             if abs(peak - bw) > 0.01 * bw:
                 notes.append(f"{b.name}: the design states {bw / 1e9:.1f} GB/s, the DRAM "
                              f"model's peak is {peak / 1e9:.1f} GB/s (the model's is "

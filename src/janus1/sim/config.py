@@ -204,7 +204,7 @@ def _load_dram(name: str, overrides: tuple[str, ...]) -> Any:
     try:
         return load_dram(name, list(overrides))
     except (ConfigError, InputError) as exc:
-        raise type(exc)(f"memory: dram: {exc}") from None
+        raise type(exc)(f"dram {name!r}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -339,10 +339,11 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
                                  f"{', '.join(hierarchy_presets())}) nor a .toml file")
             data = load_preset("hierarchies", s)
             source = f"hierarchy preset {s}"
+    mem = data.get("memory")
+    had_dram = isinstance(mem, dict) and bool(mem.get("dram"))
     if any(o.split("=", 1)[0].strip() == "memory.dram" for o in overrides):
         # a DRAM model replaces the fixed-latency memory: its latency and bandwidth
         # are the model's (unless these overrides set them too, which is checked)
-        mem = data.get("memory")
         if isinstance(mem, dict):
             data = {**data, "memory": {k: v for k, v in mem.items()
                                        if k not in _FIXED_ONLY_KEYS}}
@@ -355,4 +356,10 @@ def load_hierarchy(src: str | Path | Mapping[str, Any] | HierarchyConfig,
                               f"a value that is not a table ({type(exc).__name__})") from None
     if "level" not in data:
         raise ConfigError(f"{source}: needs at least one [[level]] table")
+    mem = data.get("memory")
+    if had_dram and isinstance(mem, dict) and not mem.get("dram") and not any(
+            k in mem for k in _FIXED_ONLY_KEYS[:4]):
+        # removing the DRAM model must say what replaces it (not the built-in default)
+        raise ConfigError(f"{source}: memory.dram removed: give the fixed-latency memory's "
+                          f"memory.latency_ns and memory.bandwidth_bytes_per_s too")
     return from_dict(HierarchyConfig, data, source=source)

@@ -183,6 +183,9 @@ def dram_columns(mem: Any, dstats: Any, timed: bool) -> dict[str, Any]:
             ("energy_refresh_pj", None if d is None else
              d.energy.refresh + d.energy.refresh_bank)):
         out[key] = value
+    out["dram_read_bursts"] = None if d is None else d.read_bursts
+    out["dram_read_latency_sum_ns"] = (None if d is None or d.read_latency_mean is None
+                                       else d.read_latency_mean * d.read_bursts * d.tck_ns)
     out["row_hit_rate"] = (d.row_hit_rate if d is not None else None)
     out["dram_read_latency_mean_ns"] = (d.read_latency_mean * d.tck_ns
                                         if d is not None and d.read_latency_mean is not None
@@ -199,7 +202,8 @@ _LEVEL_COUNTS = ("hits", "misses", "evictions", "writebacks", "fills", "prefetch
 _MEM_COUNTS = ("reads", "writes", "read_bytes", "write_bytes", "bytes_moved",
                "queue_wait_cycles", "energy_pj", "dram_cycles", "read_cmds", "read_row_hits",
                "write_cmds", "act_cmds", "pre_cmds", "ref_cmds", "forwarded_reads",
-               "energy_background_pj", "energy_refresh_pj")
+               "energy_background_pj", "energy_refresh_pj", "dram_read_bursts",
+               "dram_read_latency_sum_ns")
 _PF_COUNTS = ("issued", "useful", "late", "useless", "dropped", "redundant")
 
 
@@ -215,9 +219,11 @@ def _memory_rates(mem: dict[str, Any], seconds: float | None) -> dict[str, Any]:
     moved = mem["bytes_moved"]
     bw = moved / seconds if seconds else None
     rd, hits = mem.get("read_cmds"), mem.get("read_row_hits")
+    n, lat = mem.get("dram_read_bursts"), mem.get("dram_read_latency_sum_ns")
     return {**mem, "bandwidth_bytes_per_s": bw,
             "utilization": bw / mem["peak_bandwidth_bytes_per_s"] if bw is not None else None,
-            "row_hit_rate": hits / rd if rd and hits is not None else mem.get("row_hit_rate")}
+            "row_hit_rate": hits / rd if rd and hits is not None else None,
+            "dram_read_latency_mean_ns": lat / n if n and lat is not None else None}
 
 
 def _prefetch_rates(pf: dict[str, Any], misses0: float) -> dict[str, Any]:

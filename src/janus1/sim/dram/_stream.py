@@ -8,16 +8,18 @@ when it arrives, on the same :class:`~janus1.sim.dram.spec.DramSpec`: the same a
 mapping, the same timing table (``model._tables``: DRAMsim3's constraints, applied at
 bank, bank-group and rank level), refresh, activation windows and IDD energy.
 
-Per channel it keeps two command streams in time order: row commands (ACT, PRE,
-REF) and column commands (RD, WR, or RDA/WRA under the close-page policy). A request
-takes the open row if it is its own (a row hit), else a PRE (if another row is open)
-and an ACT, each at the earliest cycle its timing allows and not before the previous
-command of its stream; then its column command, likewise. Banks therefore work in
+Per channel it keeps two command streams in time order: row commands (ACT, REF, REFB)
+and column commands (RD, WR, or RDA/WRA under the close-page policy). A request takes
+the open row if it is its own (a row hit), else a PRE (if another row is open: as
+early as its bank allows, outside the row stream) and an ACT, each at the earliest
+cycle its timing allows and, for ACT, not before the previous row command; then its
+column command, not before the previous column command. Banks therefore work in
 parallel (an ACT may be issued while an earlier request waits for its data), but a
 later request never overtakes an earlier one on the data bus: this is first come,
 first served, where DRAMsim3 would let a later row hit go first. Every constraint an
-earlier command sets is in the tables when a later one is placed, and a command only
-constrains commands of its own bank across the two streams, so the schedule is valid.
+earlier command sets is in the tables when a later one is placed, and each stream is
+in time order, so no command is placed before one that constrains it. Unlike DRAMsim3
+there is no one-command-per-cycle limit: a row and a column command may share a cycle.
 
 Writes are posted: they enter the channel's write buffer (``trans_queue_size``
 entries) and are issued all at once when it is full, or when more than
@@ -29,8 +31,9 @@ refresh precharges its banks and issues before the next request that would start
 after it.
 
 Clocks: requests arrive in hierarchy cycles and are converted to controller cycles
-rounded up (``ceil(t * period_h / period_d)``, integer femtoseconds); completions go
-back rounded up the same way.
+rounded up (``ceil(t * period_h / period_d)``, the periods in whole femtoseconds, so a
+3 GHz clock is 333,333 fs: a drift of 1e-6); completions go back rounded up the same
+way.
 
 State lives in two int64 arrays: ``dp`` (parameters, offsets and the timing table,
 ``D_*`` indices) and ``ds`` (everything that changes, at the offsets ``dp`` holds).
@@ -538,6 +541,9 @@ def _burst(dp, ds, a, write, td):
     nwb = ds[oc + CH_WB_N]
     if write:
         ds[kc + K_WRITES] += 1
+        for i in range(nwb):
+            if ds[ow + i * WB_LEN] == a:
+                return td  # merged into the write already waiting (DRAMsim3)
         ds[ow + nwb * WB_LEN] = a
         ds[ow + nwb * WB_LEN + 1] = td
         ds[oc + CH_WB_N] = nwb + 1

@@ -137,8 +137,8 @@ def _markdown(design: Any, spec: Any, o: SimDramOptions, r: Any,
     runaway = [_LABEL[x["model"]] for x in rows if x["runaway"]]
     md += [
         f"Reading: the fixed-latency memory delivers {fixed['dram_utilization']:.0%} of "
-        f"its {fixed['dram_peak_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s, as the roofline "
-        f"assumes ({roof['dram_utilization']:.0%}); the DRAM model delivers "
+        f"its {fixed['dram_peak_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s (the roofline "
+        f"assumes {roof['dram_utilization']:.0%}); the DRAM model delivers "
         f"{dram['dram_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s, "
         f"{dram['dram_utilization']:.0%} of its "
         f"{dram['dram_peak_bandwidth_bytes_per_s'] / 1e9:.2f} GB/s peak, with "
@@ -155,16 +155,17 @@ def _markdown(design: Any, spec: Any, o: SimDramOptions, r: Any,
         f"including the I/O, which the model does not price; on the same bytes it gives "
         f"{dram['dram_per_bit_pj_per_token'] * 1e-9:.1f} mJ/token. The J/token of the DRAM "
         "model column therefore leaves out the interface's switching energy (the PHY's "
-        "static power is counted); janus1 has no sourced LPDDR5X I/O energy to add.",
+        "static power is counted); janus1 has no sourced I/O energy for this DRAM to add.",
     ]
     if runaway:
         md += ["", f"Thermal: with {', '.join(runaway)} the power has no junction "
                    "temperature that balances leakage in the design's package (runaway), so "
                    "its J/token is not a number; compare the dynamic J/token (memory and "
-                   "compute, independent of the temperature) instead. A slower DRAM lowers "
-                   "the power (a token's energy spread over a longer time), which is why the "
-                   "DRAM-model column can find an equilibrium the fixed-latency one does "
-                   "not."]
+                   "compute, independent of the temperature) instead."]
+        if _LABEL["dram"] not in runaway and _LABEL["fixed-latency"] in runaway:
+            md[-1] += (" A slower DRAM lowers the power (a token's energy spread over a "
+                       "longer time), which is why the DRAM-model column finds an "
+                       "equilibrium where the fixed-latency one does not.")
     return "\n".join(md)
 
 
