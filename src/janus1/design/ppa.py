@@ -20,22 +20,22 @@ Protocol (stated once):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..models.spec import ModelSpec
-
 from ..tech.memory import MacroResult
 from ..tech.thermal import JunctionSolution, PackageSpec, solve_junction
 from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from .spec import DesignSpec
 
 if TYPE_CHECKING:
+    from ..workload.analysis import Analysis
     from .simulate import SimulatedPPA
 
-__all__ = ["PPAResult", "PowerSolution", "ppa", "solve_power", "INTEL22_EDRAM_MB_PER_MM2",
+__all__ = ["PPAResult", "PowerSolution", "ppa", "ppa_from_analysis", "solve_power", "INTEL22_EDRAM_MB_PER_MM2",
            "IBM14_EDRAM_CELL_UM2", "edram_area_bounds", "area_breakdown", "area_claim_checks"]
 
 # Shipped eDRAM densities [S: ANCHORS.md]: Intel 22 nm macro 17.5 Mb/mm² (Hamzaoglu,
@@ -258,12 +258,24 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     dev = design.device()
     an = analyze(spec, context=context, batch=batch, precision=precision,
                  kv_precision=kv_precision, device=dev)
+    return ppa_from_analysis(design, spec, an, context=context, precision=precision,
+                             macros=design.macros, tops=design.peak_ops_per_s())
+
+
+def ppa_from_analysis(design: DesignSpec, spec: ModelSpec, an: Analysis, *, context: int,
+                      precision: str, macros: Sequence[MacroResult | None],
+                      tops: Mapping[str, float],
+                      statics: Callable[[float], dict[str, float]] | None = None,
+                      pkg: PackageSpec | None = None) -> PPAResult:
+    """The PPA given ``an``, the roofline analysis of ``spec`` on the design's device:
+    the one body of :func:`ppa` and of the sweep's fast path, which passes what it
+    computed once per design (``macros`` at 27 °C, peak ``tops`` in ops/s, the
+    temperature-dependent ``statics``, the package)."""
     sec = an.decode.seconds
     if not sec:
         raise InputError("the roofline gave no decode time")
     tokens_per_s = an.decode.tokens / sec
     node = design.node_info
-    macros = design.macros
 
     # ---- area ----
     area, warnings = area_breakdown(design, macros)
@@ -293,11 +305,11 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
     if design.other_power_w:
         static_fixed["other"] = design.other_power_w
 
-    solved = solve_power(design, dyn, static_fixed)
+    solved = solve_power(design, dyn, static_fixed, statics=statics, pkg=pkg)
     warnings += solved.warnings
     power, sol = solved.breakdown_w, solved.junction
     total_power = solved.total_w
-    pkg = design.package_spec
+    pkg = pkg or design.package_spec
 
     # ---- feasibility checks against the design's claims and shipped densities ----
     bounds, claim_warnings = area_claim_checks(design, area, total_area)
@@ -307,13 +319,13 @@ def ppa(design: DesignSpec, spec: ModelSpec, *, context: int = 4096, precision: 
                         f"{an.spill_bytes / 2**30:.2f} GiB spill to "
                         f"{design.tiers[-1].name}" if an.spill_bytes else
                         f"{spec.name} does not fit the design's memory")
-    tops = {p: v / 1e12 for p, v in design.peak_ops_per_s().items()}
+    tops_t = {p: v / 1e12 for p, v in tops.items()}
     mem_w = sum(v for k, v in power.items() if k != "compute")
     bits_per_s = an.decode.bytes_per_token * tokens_per_s * 8
     return PPAResult(
         design=design.name, model=spec.name, context=context, precision=precision,
         area_mm2=total_area, power_w=total_power, area_breakdown_mm2=area,
-        power_breakdown_w=power, tops=tops, tokens_per_s=tokens_per_s,
+        power_breakdown_w=power, tops=tops_t, tokens_per_s=tokens_per_s,
         joules_per_token=total_power / tokens_per_s, seconds_per_token=sec / an.decode.tokens,
         bytes_per_token=an.decode.bytes_per_token, tier_bytes_per_token=tier_bytes,
         junction_c=sol.junction_c, thermal_margin_c=sol.margin_c(pkg),

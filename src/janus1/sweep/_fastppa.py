@@ -12,9 +12,9 @@ leakage_temperature_factor(Tj)``, exactly the product ``macro`` forms (its facto
 retention at Tj equals the specified retention (below the cell's specified temperature);
 above it the real :func:`janus1.tech.memory.macro` is called.
 
-:func:`fast_ppa` then follows ``ppa`` statement by statement, calling the same helpers
-(``area_breakdown``, ``solve_power`` with these statics, ``area_claim_checks``), so its
-result is the same :class:`PPAResult`, float for float (tests/sweep/test_fastppa.py
+:func:`fast_ppa` then runs the body ``ppa`` runs, :func:`janus1.design.ppa.ppa_from_analysis`,
+with these macros, statics and package, so its result is the same :class:`PPAResult`,
+float for float (tests/sweep/test_fastppa.py
 checks equality on sampled points); the per-point cost is the workload analysis plus
 about 60 µs.
 """
@@ -23,14 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..design.ppa import PPAResult, area_breakdown, area_claim_checks, solve_power
+from ..design.ppa import PPAResult, ppa_from_analysis
 from ..design.spec import DesignSpec, TierSpec
-from ..errors import InputError
 from ..models.spec import ModelSpec
 from ..tech.memory import MacroResult, T0_K, leakage_temperature_factor, retention_us
 from ..tech.nodes import NodeInfo
 from ..tech.thermal import PackageSpec
-from ..tech.tile import TILE_PRECISIONS, mac_energy_pj
 from ..workload.analysis import Analysis
 from ..workload.device import DeviceSpec
 
@@ -102,66 +100,6 @@ def fast_ppa(dc: DesignContext, spec: ModelSpec, an: Analysis, *, context: int,
     """``ppa(dc.design, spec, context=..., precision=..., kv_precision=..., batch=...)``
     given ``an``, the analysis ``ppa`` would make (same spec, context, batch, precisions,
     device ``dc.device``)."""
-    design = dc.design
-    sec = an.decode.seconds
-    if not sec:
-        raise InputError("the roofline gave no decode time")
-    tokens_per_s = an.decode.tokens / sec
-    node = dc.node
-
-    # ---- area ----
-    area, warnings = area_breakdown(design, dc.macros27)
-    total_area = sum(area.values())
-
-    # ---- traffic per token ----
-    tier_bytes = {u.name: float(u.used_bytes) for u in an.tiers}
-    scale = an.decode.bytes_per_token / max(1.0, sum(tier_bytes.values()))
-    tier_bytes = {k: v * scale for k, v in tier_bytes.items()}
-
-    # ---- power ----
-    dyn: dict[str, float] = {}
-    static_fixed: dict[str, float] = {}
-    macs_per_token = an.decode.flops_per_token / 2.0
-    compute_prec = precision if precision in TILE_PRECISIONS else "fp16"
-    dyn["compute"] = macs_per_token * tokens_per_s * mac_energy_pj(compute_prec, node) * 1e-12
-    read_pj_per_byte: dict[str, float] = {}
-    for t, m in zip(design.tiers, dc.macros27):
-        b = tier_bytes.get(t.name, 0.0)
-        if t.on_chip:
-            assert m is not None
-            read_pj_per_byte[t.name] = m.read_energy_pj / t.block_bytes
-        else:
-            read_pj_per_byte[t.name] = (t.energy_pj_per_bit or 0.0) * 8
-            static_fixed[f"{t.name} PHY"] = t.phy_power_w
-        dyn[f"{t.name} dynamic"] = b * tokens_per_s * read_pj_per_byte[t.name] * 1e-12
-    if design.other_power_w:
-        static_fixed["other"] = design.other_power_w
-
-    solved = solve_power(design, dyn, static_fixed, statics=dc.statics, pkg=dc.pkg)
-    warnings += solved.warnings
-    power, sol = solved.breakdown_w, solved.junction
-    total_power = solved.total_w
-    pkg = dc.pkg
-
-    # ---- feasibility checks ----
-    bounds, claim_warnings = area_claim_checks(design, area, total_area)
-    warnings += claim_warnings
-    if an.fits is False:
-        warnings.append(f"{spec.name} at {precision} does not fit the on-chip tiers: "
-                        f"{an.spill_bytes / 2**30:.2f} GiB spill to "
-                        f"{design.tiers[-1].name}" if an.spill_bytes else
-                        f"{spec.name} does not fit the design's memory")
-    tops = {p: v / 1e12 for p, v in dc.device.peak_ops_per_s.items()}
-    mem_w = sum(v for k, v in power.items() if k != "compute")
-    bits_per_s = an.decode.bytes_per_token * tokens_per_s * 8
-    return PPAResult(
-        design=design.name, model=spec.name, context=context, precision=precision,
-        area_mm2=total_area, power_w=total_power, area_breakdown_mm2=area,
-        power_breakdown_w=power, tops=tops, tokens_per_s=tokens_per_s,
-        joules_per_token=total_power / tokens_per_s, seconds_per_token=sec / an.decode.tokens,
-        bytes_per_token=an.decode.bytes_per_token, tier_bytes_per_token=tier_bytes,
-        junction_c=sol.junction_c, thermal_margin_c=sol.margin_c(pkg),
-        ambient_c=design.ambient_c, package=pkg.name, runaway=sol.runaway, fits=an.fits,
-        memory_pj_per_bit=mem_w / bits_per_s * 1e12 if bits_per_s else 0.0,
-        edram_bounds_mm2=bounds, warnings=warnings, dynamic_power_w=dict(dyn),
-        thermal_warnings=solved.warnings)
+    return ppa_from_analysis(dc.design, spec, an, context=context, precision=precision,
+                             macros=dc.macros27, tops=dc.device.peak_ops_per_s,
+                             statics=dc.statics, pkg=dc.pkg)
