@@ -333,6 +333,29 @@ class Evaluator:
         return out
 
     # ---- a chunk ----
+    def _append_row(self, cols: dict[str, list[Any]], axes: list[tuple[int, Any]],
+                    values: Any, p: Any, m: dict[str, Any], err: str | None,
+                    seconds: float) -> None:
+        """One point's row: its identity, axis labels, metrics, feasibility, error."""
+        cols["point_id"].append(self.ids(p))
+        cols["design"].append(p.design)
+        cols["design_set"].append("; ".join(p.design_set))
+        cols["model"].append(p.model)
+        cols["model_set"].append("; ".join(p.model_set))
+        cols["precision"].append(p.precision)
+        cols["kv_precision"].append(p.kv_precision)
+        cols["context"].append(p.context)
+        cols["batch"].append(p.batch)
+        for i, a in axes:
+            cols[a.column].append(a.label(values[i]))
+        for n in self.metric_names:
+            cols[n].append(m.get(n))
+        cols["feasible"].append(err is None and self.feasible(m))
+        cols["error"].append(err)
+        cols["janus1_version"].append(__version__)
+        cols["worker"].append(self.worker)
+        cols["eval_seconds"].append(seconds)
+
     def run(self, chunk: Chunk) -> ChunkResult:
         """Evaluate every point of ``chunk``."""
         from ._batch import SEQUENTIAL_SUM
@@ -351,24 +374,7 @@ class Evaluator:
             except Exception as exc:  # noqa: BLE001 - stored with the point, not retried
                 m = {}
                 err = _error_text(exc)
-            cols["point_id"].append(self.ids(p))
-            cols["design"].append(p.design)
-            cols["design_set"].append("; ".join(p.design_set))
-            cols["model"].append(p.model)
-            cols["model_set"].append("; ".join(p.model_set))
-            cols["precision"].append(p.precision)
-            cols["kv_precision"].append(p.kv_precision)
-            cols["context"].append(p.context)
-            cols["batch"].append(p.batch)
-            for i, a in axes:
-                cols[a.column].append(a.label(values[i]))
-            for n in self.metric_names:
-                cols[n].append(m.get(n))
-            cols["feasible"].append(err is None and self.feasible(m))
-            cols["error"].append(err)
-            cols["janus1_version"].append(__version__)
-            cols["worker"].append(self.worker)
-            cols["eval_seconds"].append(time.perf_counter() - t0)
+            self._append_row(cols, axes, values, p, m, err, time.perf_counter() - t0)
         return ChunkResult.of(self.schema, cols, time.perf_counter() - t_chunk)
 
 
@@ -383,24 +389,7 @@ def _run_batched_impl(ev: Evaluator, chunk: Chunk) -> ChunkResult:
     for values, p, r in zip(chunk.values, points, res):
         m = r if isinstance(r, dict) else {}
         err = r if isinstance(r, str) else None
-        cols["point_id"].append(ev.ids(p))
-        cols["design"].append(p.design)
-        cols["design_set"].append("; ".join(p.design_set))
-        cols["model"].append(p.model)
-        cols["model_set"].append("; ".join(p.model_set))
-        cols["precision"].append(p.precision)
-        cols["kv_precision"].append(p.kv_precision)
-        cols["context"].append(p.context)
-        cols["batch"].append(p.batch)
-        for i, a in axes:
-            cols[a.column].append(a.label(values[i]))
-        for n in ev.metric_names:
-            cols[n].append(m.get(n))
-        cols["feasible"].append(err is None and ev.feasible(m))
-        cols["error"].append(err)
-        cols["janus1_version"].append(__version__)
-        cols["worker"].append(ev.worker)
-        cols["eval_seconds"].append(per_point)
+        ev._append_row(cols, axes, values, p, m, err, per_point)
     return ChunkResult.of(ev.schema, cols, time.perf_counter() - t_chunk)
 
 

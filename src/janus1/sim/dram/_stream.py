@@ -98,18 +98,6 @@ def _scale(t, num, den, ratio):
 
 
 @njit(cache=True, inline="always")
-def _cdiv(a, b):
-    """ceil(a / b) for a >= 0, b > 0, by a float estimate corrected exactly (a 64-bit
-    integer division costs more than the rest of a row hit)."""
-    q = np.int64(a * (1.0 / b))
-    while q * b < a:
-        q += 1
-    while q > 0 and (q - 1) * b >= a:
-        q -= 1
-    return q
-
-
-@njit(cache=True, inline="always")
 def _nx(dp, ds, c, b, s):
     """Earliest cycle bank ``b`` of channel ``c`` may take a command of slot ``s``: the
     latest of its bank, bank-group and rank constraints (see ``_kernel``)."""
@@ -577,7 +565,7 @@ def dram_request(dp, ds, t, addr, write):
     """A line read (``write`` 0) or write (1) of byte address ``addr`` issued at
     hierarchy cycle ``t``: the line's bursts go to the DRAM; returns the hierarchy
     cycle its data is back (a write: ``t``, it is posted)."""
-    td = _cdiv(t * dp[D_PH], dp[D_PD])
+    td = _scale(t, dp[D_PH], dp[D_PD], dp[D_PH] / dp[D_PD])
     a = (addr & dp[D_CAPMASK]) >> dp[D_SHIFT] << dp[D_SHIFT]
     done = td
     for k in range(dp[D_NBURST]):
@@ -586,7 +574,7 @@ def dram_request(dp, ds, t, addr, write):
             done = d
     if write:
         return t
-    return _cdiv(done * dp[D_PD], dp[D_PH])
+    return _scale(done, dp[D_PD], dp[D_PH], dp[D_PD] / dp[D_PH])
 
 
 @njit(cache=True)
@@ -594,7 +582,7 @@ def dram_finish(dp, ds, t):
     """Complete the run at hierarchy cycle ``t`` (on a copy of the state): drain the
     write buffers, issue the refreshes due, account rank power states to the end.
     Returns the end in controller cycles."""
-    td = _cdiv(t * dp[D_PH], dp[D_PD])
+    td = _scale(t, dp[D_PH], dp[D_PD], dp[D_PH] / dp[D_PD])
     for c in range(dp[D_NCH]):
         _flush(dp, ds, c)
         oc = dp[D_O_CH] + c * N_CH
