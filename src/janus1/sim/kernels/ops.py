@@ -24,7 +24,7 @@ from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
-__all__ = ["match", "match_ways", "match_fn", "mtf_fn", "promote", "take_oldest", "set_index",
+__all__ = ["match", "match_ways", "promote", "take_oldest", "set_index",
            "bank_index", "xorshift", "trailing_zeros", "NIB1", "NIB8", "lane_match",
            "lane_mtf", "lane_top", "prefetch", "dirty_to_front", "dirty_fill"]
 
@@ -192,92 +192,9 @@ def match_ways(ways: tuple[int, ...]) -> Any:
 # specialised kernel rebinds ``match`` to the way counts of its hierarchy)
 match = match_ways((1, 2, 4, 8, 16))
 
-_MATCH: dict[int, Any] = {}
-
-
-def match_fn(ways: int) -> Any:
-    """A numba intrinsic ``match(tags, base, x) -> int64`` for a fixed way count: bit k
-    set when ``tags[base + k] == x`` for k < ``ways``; one LLVM vector compare, expanded
-    in place in the caller. No bounds check: the caller guarantees
-    ``base + ways <= tags.size``."""
-    fn = _MATCH.get(ways)
-    if fn is not None:
-        return fn
-    from numba import types
-    from numba.extending import intrinsic
-
-    def match_fixed(typingctx: Any, arr: Any, base: Any, x: Any) -> Any:
-        sig = types.int64(arr, types.int64, types.int64)
-
-        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            arrv, basev, xv = args
-            ary = context.make_array(signature.args[0])(context, builder, arrv)
-            ptr = builder.gep(ary.data, [basev], inbounds=True)
-            return _vector_match(builder, ptr, xv, ways)
-
-        return sig, codegen
-
-    match_fixed.__name__ = f"match_{ways}"
-    fn = intrinsic(match_fixed)
-    _MATCH[ways] = fn
-    return fn
-
-
-_MTF: dict[int, Any] = {}
-
-
-def mtf_fn(ways: int) -> Any:
-    """A numba intrinsic ``mtf(tags, base, x, p)``: move-to-front in the ``ways`` tags
-    at ``tags[base:]``, kept in recency order: lanes 1..p take lanes 0..p-1 and lane 0
-    takes ``x``. With p = the matching lane it is an LRU hit; with p = ways - 1 a miss
-    (the last lane, the least recent or an invalid way, falls out).
-
-    One vector load, a lane shift, a masked blend and one vector store: the store's
-    address is the set's, known as soon as the line is, so the next access's lookup
-    never waits on it (a victim way read from a rank word would delay it).
-    """
-    fn = _MTF.get(ways)
-    if fn is not None:
-        return fn
-    from llvmlite import ir
-    from numba import types
-    from numba.extending import intrinsic
-
-    def mtf(typingctx: Any, arr: Any, base: Any, x: Any, p: Any) -> Any:
-        sig = types.none(arr, types.int64, types.int64, types.int64)
-
-        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            arrv, basev, xv, pv = args
-            ary = context.make_array(signature.args[0])(context, builder, arrv)
-            ptr = builder.gep(ary.data, [basev], inbounds=True)
-            i64 = ir.IntType(64)
-            i32 = ir.IntType(32)
-            vty = ir.VectorType(i64, ways)
-            vptr = builder.bitcast(ptr, vty.as_pointer())
-            vec = builder.load(vptr, align=8)
-            xs = builder.insert_element(ir.Constant(vty, ir.Undefined), xv, ir.Constant(i32, 0))
-            # lane 0 <- x, lane i <- vec[i - 1]
-            idx = [ways] + list(range(ways - 1))
-            shifted = builder.shuffle_vector(vec, xs, ir.Constant(ir.VectorType(i32, ways), idx))
-            # lanes 0..p from the shifted vector: mask (2 << p) - 1 (all ones for p = 63)
-            m = builder.sub(builder.shl(ir.Constant(i64, 2), pv), ir.Constant(i64, 1))
-            if ways < 64:
-                m = builder.trunc(m, ir.IntType(ways))
-            mask = builder.bitcast(m, ir.VectorType(ir.IntType(1), ways))
-            builder.store(builder.select(mask, shifted, vec), vptr, align=8)
-            return context.get_dummy_value()
-
-        return sig, codegen
-
-    mtf.__name__ = f"mtf_{ways}"
-    fn = intrinsic(mtf)
-    _MTF[ways] = fn
-    return fn
-
-
 # ---- the counts-only kernels' tag operations: int32 or int64 lanes ----
-# (as match_fn/mtf_fn, whose lanes are int64, but with the lane width of the tag array:
-# an 8-way set of int32 tags is 32 bytes, one 256-bit compare)
+# (lanes of the tag array's width: an 8-way set of int32 tags is 32 bytes, one 256-bit
+# compare)
 
 
 def _lane_type(context: Any, arrty: Any) -> Any:
@@ -340,9 +257,10 @@ _LANE_MTF: dict[int, Any] = {}
 def lane_mtf(ways: int) -> Any:
     """A numba intrinsic ``mtf(tags, base, x, p)`` for a fixed way count and an int32 or
     int64 tag array: move-to-front in the ``ways`` tags at ``tags[base:]`` (lanes 1..p
-    take lanes 0..p-1, lane 0 takes ``x``), as :func:`mtf_fn`: with p = the matching lane
-    an LRU hit, with p = ways - 1 a miss. One vector load, a lane shift, a masked blend,
-    one vector store; the caller guarantees ``base + ways <= tags.size`` and that ``x``
+    take lanes 0..p-1, lane 0 takes ``x``): with p = the matching lane an LRU hit, with
+    p = ways - 1 a miss (the last lane, the least recent or an invalid way, falls out).
+    One vector load, a lane shift, a masked blend, one vector store: the store's address
+    is the set's, known as soon as the line is, so the next lookup never waits on it; the caller guarantees ``base + ways <= tags.size`` and that ``x``
     fits the lane."""
     fn = _LANE_MTF.get(ways)
     if fn is not None:
@@ -447,12 +365,3 @@ def _lane_top(typingctx: Any, arr: Any) -> Any:
 prefetch = intrinsic(_prefetch)
 lane_top = intrinsic(_lane_top)
 
-
-def __getattr__(name: str) -> Any:
-    # ``from janus1.sim.kernels.ops import match_8`` in a generated counts kernel builds
-    # the fixed-width intrinsic on first use
-    if name.startswith("match_") and name[6:].isdigit():
-        return match_fn(int(name[6:]))
-    if name.startswith("mtf_") and name[4:].isdigit():
-        return mtf_fn(int(name[4:]))
-    raise AttributeError(name)
