@@ -30,16 +30,10 @@ def quantize(src: str, dst: str, ftype: int) -> None:
 
 def logits(model: str, tokens_path: str, out_path: str) -> None:
     import llama_cpp
-    import llama_cpp.llama as _ll
 
-    default = llama_cpp.llama_model_default_params
+    from janus1.measure._llama_run import disable_extra_bufts
 
-    def no_extra_bufts():  # type: ignore[no-untyped-def]
-        p = default()
-        p.use_extra_bufts = False
-        return p
-
-    _ll.llama_cpp.llama_model_default_params = no_extra_bufts  # type: ignore[assignment]
+    disable_extra_bufts()
     toks = [int(t) for t in np.load(tokens_path)]
     llm = llama_cpp.Llama(model_path=model, n_ctx=len(toks), n_batch=len(toks),
                           n_ubatch=len(toks), n_threads=1, n_threads_batch=1,

@@ -17,20 +17,28 @@ import sys
 import time
 
 
-def main(argv: list[str]) -> int:
-    path, threads, prompt, decode, repack = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), argv[4] == "1"
+def disable_extra_bufts() -> None:
+    """Load models without llama.cpp's extra (repacked/AMX) buffer types: on this host
+    they crashed Q8_0/Q4_0 evaluation (a segmentation fault in the repacked kernels)."""
     import llama_cpp
     import llama_cpp.llama as _ll
 
+    default = llama_cpp.llama_model_default_params
+
+    def no_extra_bufts():  # type: ignore[no-untyped-def]
+        p = default()
+        p.use_extra_bufts = False
+        return p
+
+    _ll.llama_cpp.llama_model_default_params = no_extra_bufts  # type: ignore[assignment]
+
+
+def main(argv: list[str]) -> int:
+    path, threads, prompt, decode, repack = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), argv[4] == "1"
+    import llama_cpp
+
     if not repack:
-        default = llama_cpp.llama_model_default_params
-
-        def no_extra_bufts():  # type: ignore[no-untyped-def]
-            p = default()
-            p.use_extra_bufts = False
-            return p
-
-        _ll.llama_cpp.llama_model_default_params = no_extra_bufts  # type: ignore[assignment]
+        disable_extra_bufts()
     n_ctx = prompt + decode + 8
     llm = llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_batch=max(prompt, 8), n_ubatch=max(prompt, 8),
                           n_threads=threads, n_threads_batch=threads, verbose=False, seed=0,
