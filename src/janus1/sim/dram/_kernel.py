@@ -412,6 +412,18 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
             return _nx(c, b, S_WR) if r_write[req] != 0 else _nx(c, b, S_RD)
         return _nx(c, b, S_PRE)
 
+    def _enqueue(c, req, qi):
+        """A transaction into command queue qi (ScheduleTransaction), lowering the
+        queue's and the channel's ready bounds to the tick its next command may issue."""
+        cq[c, qi, cq_n[c, qi]] = req
+        cq_n[c, qi] += 1
+        cq_tot[c] += 1
+        tr = _ready_of(c, req)
+        if tr < qready[c, qi]:
+            qready[c, qi] = tr
+        if tr < cmd_ready[c]:
+            cmd_ready[c] = tr
+
     def _queue_scan(c, qi):
         """The earliest tick a command of queue qi may issue: its timing, skipping commands
         a queue rule holds back (they wait for another command, itself an event)."""
@@ -612,14 +624,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                             draining[c] = 0
                             break
                         draining[c] -= 1
-                        cq[c, qi, cq_n[c, qi]] = req
-                        cq_n[c, qi] += 1
-                        cq_tot[c] += 1
-                        tr = _ready_of(c, req)
-                        if tr < qready[c, qi]:
-                            qready[c, qi] = tr
-                        if tr < cmd_ready[c]:
-                            cmd_ready[c] = tr
+                        _enqueue(c, req, qi)
                         for j in range(i, wb_n[c] - 1):
                             wb[c, j] = wb[c, j + 1]
                         wb_n[c] -= 1
@@ -631,14 +636,7 @@ def simulate_kernel(P, tab_n, tab_s, tab_d, bank_rank, bank_grp,
                     qi = r_q[req]
                     if cq_n[c, qi] < qcap:
                         rq_stuck[c] = 0
-                        cq[c, qi, cq_n[c, qi]] = req
-                        cq_n[c, qi] += 1
-                        cq_tot[c] += 1
-                        tr = _ready_of(c, req)
-                        if tr < qready[c, qi]:
-                            qready[c, qi] = tr
-                        if tr < cmd_ready[c]:
-                            cmd_ready[c] = tr
+                        _enqueue(c, req, qi)
                         for j in range(i, rq_n[c] - 1):
                             rq[c, j] = rq[c, j + 1]
                         rq_n[c] -= 1
